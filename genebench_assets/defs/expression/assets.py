@@ -1,0 +1,67 @@
+"""Normalized expression per (tissue, mission): DESeq2 size factors -> normalized -> log2(x + 1)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import dagster as dg
+
+from genebench_assets.defs.partitions import pair_of, study_partitions
+from genebench_assets.defs.provenance import provenance_metadata
+from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, _absent, sample_metadata, upstream_record
+from genebench_assets.science.table_store import TableStore
+
+
+@dg.asset(
+    group_name="expression",
+    partitions_def=study_partitions,
+    deps=[sample_metadata],
+    output_required=False,
+    description="DESeq2 median-of-ratios size factors (pydeseq2), per study, on the samples that pass "
+    "QC -> normalized counts -> log2(x + 1) (SPEC §4.1). Genes absent from a study stay missing.\n\n"
+    + REAL_PAIRS_NOTE,
+)
+def normalized_expression(context: dg.AssetExecutionContext, settings: GenebenchSettings):
+    from genebench_assets.science.normalization import log2_normalized
+
+    tissue, mission = pair_of(context)
+    if not settings.catalog().has_pair(tissue, mission):
+        _absent(context, tissue, mission)
+        return
+    store = TableStore(settings.data_dir)
+    counts = store.read_frame("raw_counts", tissue, mission)
+    meta = store.read_frame("sample_metadata", tissue, mission)
+    qc_failed = meta["qc_reason"].fillna("").astype(str).str.len() > 0 if "qc_reason" in meta else False
+    keep = meta.index[~qc_failed]
+    parts, factors = [], []
+    for osd, ids in meta.loc[keep].groupby("osd").groups.items():
+        study_counts = counts[list(ids)].dropna(axis=0, how="any").astype("int64")
+        log2_expr, sf = log2_normalized(study_counts)
+        parts.append(log2_expr)
+        factors.append(sf.rename("size_factor").to_frame().assign(osd=osd))
+    # Outer join across studies of one pair: a gene absent from one study is missing, never 0.
+    expr = pd.concat(parts, axis=1, join="outer")
+    expr.index.name = "gene_id"
+    sf = pd.concat(factors)
+    _, sha = store.write_frame(expr, "normalized_expression", tissue, mission)
+    store.write_frame(sf, "size_factors", tissue, mission)
+    raw_files = store.read_json("raw_files", tissue, mission)
+    yield dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={
+            "n_genes": expr.shape[0],
+            "n_samples": expr.shape[1],
+            "n_qc_dropped": int(len(meta) - len(keep)),
+            "size_factor_range": f"{sf['size_factor'].min():.3f} – {sf['size_factor'].max():.3f}",
+            "missing_fraction": float(expr.isna().to_numpy().mean()),
+            "sha256": sha,
+            **provenance_metadata(
+                upstream=[
+                    upstream_record(store, "raw_counts", tissue, mission),
+                    upstream_record(store, "sample_metadata", tissue, mission),
+                ],
+                raw_files=raw_files,
+            ),
+        },
+    )

@@ -1,0 +1,149 @@
+"""Lineage of a reported AUROC: evaluation -> predictions -> folds -> features -> normalized matrices ->
+raw OSDR files (accession, file name, sha256, source mode, fetched when).
+
+`lineage_from_instance` reads only what the Dagster instance recorded (each asset's `provenance`
+metadata, its data version and run); it recomputes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+from genebench_assets.defs.provenance import raw_files_markdown
+
+
+def partition_key(partition: str) -> str | dg.MultiPartitionKey:
+    """Our provenance writes study partitions as 'tissue|mission'; Dagster's key orders dimensions by name."""
+    if "|" in partition:
+        tissue, mission = partition.split("|", 1)
+        return dg.MultiPartitionKey({"tissue": tissue, "mission": mission})
+    return partition
+
+
+def latest_materialization(instance: dg.DagsterInstance, asset: str, partition: str | None):
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(asset),
+            asset_partitions=[str(partition_key(partition))] if partition else None,
+        ),
+        limit=1,
+    ).records
+    return records[0] if records else None
+
+
+def _node(record, asset: str, partition: str | None) -> dict[str, Any]:
+    if record is None:
+        return {"asset": asset, "partition": partition, "materialized": False}
+    mat = record.asset_materialization
+    meta = {k: v.value for k, v in (mat.metadata or {}).items()}
+    tags = mat.tags or {}
+    return {
+        "asset": asset,
+        "partition": partition,
+        "materialized": True,
+        "run_id": record.run_id,
+        "timestamp": record.timestamp,
+        "data_version": tags.get("dagster/data_version"),
+        "metadata": meta,
+    }
+
+
+def lineage_from_instance(
+    instance: dg.DagsterInstance, *, tissue: str, model: str, fold: str | None = None,
+    feature_set: str | None = None, evaluation_asset: str = "evaluation_summary",
+) -> dict[str, Any]:
+    """Walk the recorded provenance from an evaluation partition down to the raw files."""
+    top = _node(latest_materialization(instance, evaluation_asset, tissue), evaluation_asset, tissue)
+    if not top["materialized"]:
+        raise LookupError(f"{evaluation_asset} for {tissue} has not been materialized in this Dagster instance")
+    chain: dict[str, Any] = {"tissue": tissue, "model": model, "fold": fold, "feature_set": feature_set,
+                             "evaluation": _strip(top), "steps": []}
+    prov = top["metadata"].get("provenance") or {}
+    chain["code_version"] = prov.get("code_version")
+    chain["protocol"] = prov.get("protocol")
+    chain["raw_files"] = prov.get("raw_files", [])
+    metrics = {k: v for k, v in top["metadata"].items() if k.startswith("auroc_") and model in k}
+    if feature_set:
+        metrics = {k: v for k, v in metrics.items() if k.startswith(f"auroc_{feature_set}_")}
+    chain["evaluation"]["metrics"] = metrics
+    seen: set[tuple[str, str]] = set()
+    frontier = list(prov.get("upstream", []))
+    while frontier:
+        up = frontier.pop(0)
+        key = (up["asset"], up.get("partition"))
+        if key in seen:
+            continue
+        seen.add(key)
+        node = _node(latest_materialization(instance, up["asset"], up.get("partition")), *key)
+        node["recorded_data_version"] = up.get("data_version")
+        node_prov = node.get("metadata", {}).get("provenance") or {}
+        if node["asset"] == "lomo_folds":
+            node["folds"] = node.get("metadata", {}).get("folds")
+        chain["steps"].append(_strip(node))
+        frontier.extend(node_prov.get("upstream", []))
+    if fold:
+        mission = fold.replace("fold_", "").replace("_test", "").replace("_holdout", "")
+        chain["fold_missions"] = mission
+    return chain
+
+
+def _strip(node: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in node.items() if k != "metadata"}
+    meta = node.get("metadata") or {}
+    for k in ("n_genes", "n_samples", "n_folds", "n_predictions", "n_flight", "n_ground", "source_mode",
+              "studies", "sha256", "protocol", "task_id"):
+        if k in meta:
+            out[k] = meta[k]
+    return out
+
+
+def render_lineage_text(chain: dict[str, Any]) -> str:
+    ev = chain["evaluation"]
+    lines = [
+        f"AUROC lineage — tissue {chain['tissue']}, model {chain['model']}"
+        + (f", fold {chain['fold']}" if chain.get("fold") else "")
+        + (f", features {chain['feature_set']}" if chain.get("feature_set") else ""),
+        f"code version {chain.get('code_version')}, protocol {chain.get('protocol')}",
+        f"evaluation_summary[{ev['partition']}] run {ev.get('run_id', '')[:8]} data version {ev.get('data_version')}",
+    ]
+    for k, v in sorted(ev.get("metrics", {}).items()):
+        lines.append(f"    {k} = {v:.3f}")
+    for step in chain["steps"]:
+        status = "" if step.get("materialized") else "  (NOT MATERIALIZED)"
+        drift = ""
+        if step.get("recorded_data_version") and step.get("data_version") and \
+                step["recorded_data_version"] != step["data_version"]:
+            drift = f"  (used version {step['recorded_data_version']}, newer {step['data_version']} exists)"
+        extras = ", ".join(f"{k}={step[k]}" for k in ("n_folds", "n_genes", "n_samples", "n_flight", "n_ground",
+                                                        "source_mode", "studies") if k in step)
+        lines.append(f"  <- {step['asset']}[{step['partition']}] version {step.get('data_version')}"
+                     f"{status}{drift}" + (f"  ({extras})" if extras else ""))
+    lines.append("  <- raw OSDR files:")
+    for f in chain.get("raw_files", []):
+        lines.append(f"       {f.get('osd')}  {f.get('file_name')}  sha256 {f.get('sha256')}  "
+                     f"[{f.get('source_mode')}, fetched {f.get('fetched_at')}]")
+    return "\n".join(lines)
+
+
+def lineage_markdown_for_tissue(store, catalog, tissue: str, tasks, folds) -> str:
+    """The chain for the UI, built while the evaluation runs from the very files it read."""
+    lines = [f"**{catalog.task_ids[tissue]} {tissue}**: evaluation_summary ← model_predictions "
+             f"(`{store.sha256('model_predictions', tissue)[:12]}`) ← lomo_folds "
+             f"(`{store.sha256('lomo_folds', tissue, ext='json')[:12]}`) ← normalized_expression ← raw_counts ← OSDR files", ""]
+    lines.append("| fold | train missions | n train | n test | features | fitted steps saw |")
+    lines.append("|---|---|---|---|---|---|")
+    for f in folds:
+        steps = ", ".join(f"{k}: {len(v)} samples" for k, v in (f.fitted_steps or {}).items())
+        lines.append(f"| {f.fold_id} | {', '.join(f.train_missions)} | {len(f.train_ids)} | {len(f.test_ids)} | "
+                     f"{len(f.genes)} genes | {steps} |")
+    lines.append("")
+    lines.append("| mission | normalized_expression version | raw_counts version |")
+    lines.append("|---|---|---|")
+    for m in catalog.missions_for(tissue) + catalog.holdout_missions(tissue):
+        if store.exists("normalized_expression", tissue, m):
+            lines.append(f"| {m} | `{store.sha256('normalized_expression', tissue, m)[:12]}` | "
+                         f"`{store.sha256('raw_counts', tissue, m)[:12]}` |")
+    lines.append("")
+    lines.append(raw_files_markdown(store.read_json("raw_files", tissue, "_tissue")))
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""Model predictions per LOMO fold: the model sees training features and labels and test features only."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import dagster as dg
+import pandas as pd
+
+from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
+from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.tasks.assets import lomo_folds
+from genebench_assets.defs.tissue_inputs import load_tissue
+from genebench_assets.science.table_store import TableStore
+
+DEFAULT_MODELS = ("lr", "pca_lr", "rf", "xgb", "negative_control")
+
+
+class ModelSettings(dg.ConfigurableResource):
+    """Which models and feature sets to run (SPEC §6). Feature sets: genes, and pathways of a collection."""
+
+    models: list[str] = [m for m in os.environ.get("GENEBENCH_MODELS", ",".join(DEFAULT_MODELS)).split(",") if m]
+    feature_sets: list[str] = [f for f in os.environ.get("GENEBENCH_FEATURE_SETS", "genes,pathways").split(",") if f]
+    seed: int = 42
+
+
+@dg.asset(
+    group_name="models",
+    partitions_def=tissue_partitions,
+    deps=[lomo_folds],
+    automation_condition=study_rollup_condition(),
+    description="Scores (P(Flight)) for every test sample of every fold, per feature set and model "
+    "(LR, PCA-LR, RF, XGB as SPEC §6, and a random-score negative control). Model code receives "
+    "training features and labels and test features only, never test labels.",
+)
+def model_predictions(
+    context: dg.AssetExecutionContext, settings: GenebenchSettings, model_settings: ModelSettings
+) -> dg.MaterializeResult:
+    from genebench_assets.science.folds import Fold, fold_matrices
+    from genebench_assets.science.models import fit_predict
+
+    tissue = context.partition_key
+    store = TableStore(settings.data_dir)
+    data = load_tissue(store, settings.catalog(), tissue)
+    folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
+    rows, timings = [], []
+    for fold in folds:
+        for feature_set in model_settings.feature_sets:
+            if feature_set == "genes":
+                X_train, y_train, X_test = fold_matrices(fold, data.expression)
+            elif feature_set == "pathways":
+                from genebench_assets.defs.pathways.fold_features import pathway_fold_matrices
+
+                X_train, y_train, X_test = pathway_fold_matrices(fold, data, settings)
+            else:
+                raise dg.Failure(f"unknown feature set {feature_set!r} (known: genes, pathways)")
+            for model in model_settings.models:
+                t0 = time.perf_counter()
+                scores, info = fit_predict(model, X_train, y_train, X_test, seed=model_settings.seed)
+                elapsed = time.perf_counter() - t0
+                timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model,
+                                "n_features": X_train.shape[1], "fit_seconds": round(elapsed, 3)})
+                for sid, s in zip(X_test.index, scores):
+                    rows.append({"fold_id": fold.fold_id, "test_mission": fold.test_mission,
+                                 "feature_set": feature_set, "model": model, "sample_id": sid,
+                                 "score": float(s), "fit_seconds": elapsed})
+            context.log.info(f"{tissue} {fold.fold_id} {feature_set}: {X_train.shape[1]} features, "
+                             f"{len(model_settings.models)} models fitted")
+    preds = pd.DataFrame(rows)
+    _, sha = store.write_frame(preds, "model_predictions", tissue)
+    timing = pd.DataFrame(timings)
+    fold_sha = store.sha256("lomo_folds", tissue, ext="json")
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={
+            "n_predictions": len(preds),
+            "models": dg.MetadataValue.json(list(model_settings.models)),
+            "feature_sets": dg.MetadataValue.json(list(model_settings.feature_sets)),
+            "fit_times": dg.MetadataValue.md(
+                frame_markdown(timing.groupby(["feature_set", "model"])[["fit_seconds", "n_features"]].mean())
+                if len(timing) else "no folds"
+            ),
+            "sha256": sha,
+            **provenance_metadata(
+                upstream=[{"asset": "lomo_folds", "partition": tissue, "data_version": fold_sha[:16]}],
+                raw_files=data.raw_files,
+                protocol=settings.protocol,
+            ),
+        },
+    )

@@ -1,0 +1,204 @@
+"""Pathway scores per study (GSVA, seed protocol: per mission), DESeq2 Wald statistics, prerank NES,
+and NES conservation across missions (SPEC §8, §9)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from genebench_assets.defs.expression.assets import normalized_expression
+from genebench_assets.defs.partitions import by_tissue, pair_of, study_partitions, study_rollup_condition, tissue_partitions
+from genebench_assets.defs.pathways.resources import GeneSetSettings
+from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, _absent, osdr_catalog, upstream_record
+from genebench_assets.defs.sources.resources import OsdrSource
+from genebench_assets.science.table_store import TableStore
+
+
+def load_gene_sets(settings: GenebenchSettings, gene_set_settings: GeneSetSettings, source: OsdrSource):
+    from genebench_assets.science.gene_sets import read_gmt, read_symbol_map
+
+    demo_root = source.demo_root(settings.data_dir)
+    collections, symbol_map_path = gene_set_settings.resolve(source.mode, demo_root)
+    return {name: read_gmt(path) for name, path in collections.items()}, read_symbol_map(symbol_map_path), collections
+
+
+def symbol_expression(expr: pd.DataFrame, symbol_map: pd.Series) -> pd.DataFrame:
+    from genebench_assets.science.gene_sets import map_ensembl_to_symbols
+
+    by_symbol, _ = map_ensembl_to_symbols(expr.dropna(axis=0, how="any"), symbol_map)
+    return by_symbol
+
+
+@dg.asset(
+    group_name="pathways",
+    deps=[osdr_catalog],
+    description="Gene-set collections (GMT) and the Ensembl -> symbol map they are used with. Demo: the "
+    "simulator's synthetic sets; real data: mouse Hallmark and MitoCarta (KEGG / Reactome when configured).",
+)
+def gene_sets(context, settings: GenebenchSettings, gene_set_settings: GeneSetSettings,
+              osdr_source: OsdrSource) -> dg.MaterializeResult:
+    if osdr_source.mode == "demo":
+        osdr_source.ensure_demo(settings.data_dir, settings.catalog())
+    sets, symbol_map, paths = load_gene_sets(settings, gene_set_settings, osdr_source)
+    from genebench_assets.science.atomic_files import sha256_file
+
+    store = TableStore(settings.data_dir)
+    _, sha = store.write_json({k: v for k, v in sets.items()}, "gene_sets")
+    summary = pd.DataFrame(
+        [{"collection": k, "n_sets": len(v), "n_genes": len({g for s in v.values() for g in s}),
+          "file": str(paths[k]), "sha256": sha256_file(paths[k])[:16]} for k, v in sets.items()]
+    ).set_index("collection")
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={"collections": dg.MetadataValue.md(frame_markdown(summary)),
+                  "n_symbols_mapped": int(symbol_map.size), "sha256": sha},
+    )
+
+
+@dg.asset(
+    group_name="pathways",
+    partitions_def=study_partitions,
+    deps=[normalized_expression, gene_sets],
+    output_required=False,
+    description="GSVA scores (Gaussian kernel on log2 expression, min size 15, max size 500) per collection, "
+    "scored within each study (the seed protocol, SPEC §9: per-mission scoring centres every pathway "
+    "within a mission). The strict protocol scores inside each fold instead.\n\n" + REAL_PAIRS_NOTE,
+)
+def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSettings,
+                   gene_set_settings: GeneSetSettings, osdr_source: OsdrSource):
+    from genebench_assets.science.pathway_scoring import score_pathways
+
+    tissue, mission = pair_of(context)
+    if not settings.catalog().has_pair(tissue, mission):
+        _absent(context, tissue, mission)
+        return
+    store = TableStore(settings.data_dir)
+    expr = store.read_frame("normalized_expression", tissue, mission)
+    meta = store.read_frame("sample_metadata", tissue, mission)
+    sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
+    summary, shas = [], []
+    for collection, gs in sets.items():
+        parts = []
+        for osd, ids in meta.loc[meta.index.intersection(expr.columns)].groupby("osd").groups.items():
+            by_symbol = symbol_expression(expr[list(ids)], symbol_map)
+            parts.append(score_pathways(by_symbol, gs, method="gsva", kcdf="Gaussian",
+                                        min_size=gene_set_settings.min_size, max_size=gene_set_settings.max_size))
+        scores = pd.concat(parts, axis=1, join="inner")
+        _, sha = store.write_frame(scores, "pathway_scores", collection, tissue, mission)
+        shas.append(sha)
+        summary.append({"collection": collection, "n_pathways": scores.shape[0], "n_samples": scores.shape[1]})
+        context.log.info(f"{tissue} {mission} {collection}: {scores.shape[0]} pathways x {scores.shape[1]} samples")
+    raw_files = store.read_json("raw_files", tissue, mission)
+    yield dg.MaterializeResult(
+        data_version=dg.DataVersion("-".join(s[:8] for s in shas)),
+        metadata={
+            "collections": dg.MetadataValue.md(frame_markdown(pd.DataFrame(summary).set_index("collection"))),
+            **provenance_metadata(upstream=[upstream_record(store, "normalized_expression", tissue, mission)],
+                                  raw_files=raw_files, protocol="seed"),
+        },
+    )
+
+
+@dg.asset(
+    group_name="pathways",
+    partitions_def=study_partitions,
+    deps=[normalized_expression],
+    output_required=False,
+    description="DESeq2 (pydeseq2) Flight vs Ground per study pair on the binary samples: log2 fold change "
+    "and Wald statistic per gene. Label-derived: used for NES only, never as a Category A feature "
+    "(a leakage check enforces it).\n\n" + REAL_PAIRS_NOTE,
+)
+def differential_expression(context: dg.AssetExecutionContext, settings: GenebenchSettings):
+    from genebench_assets.science.differential_expression import deseq2_flight_vs_ground
+
+    tissue, mission = pair_of(context)
+    if not settings.catalog().has_pair(tissue, mission):
+        _absent(context, tissue, mission)
+        return
+    store = TableStore(settings.data_dir)
+    counts = store.read_frame("raw_counts", tissue, mission)
+    meta = store.read_frame("sample_metadata", tissue, mission)
+    de = deseq2_flight_vs_ground(counts, meta)
+    _, sha = store.write_frame(de, "differential_expression", tissue, mission)
+    yield dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={
+            "n_genes": len(de),
+            "n_padj_lt_0.05": int((de["padj"] < 0.05).sum()),
+            "sign_convention": "positive log2FC / stat = higher in Flight",
+            **provenance_metadata(upstream=[upstream_record(store, "raw_counts", tissue, mission),
+                                            upstream_record(store, "sample_metadata", tissue, mission)],
+                                  raw_files=store.read_json("raw_files", tissue, mission)),
+        },
+    )
+
+
+@dg.asset(
+    group_name="pathways",
+    partitions_def=study_partitions,
+    deps=[differential_expression, gene_sets],
+    output_required=False,
+    description="Prerank GSEA (gseapy) on the DESeq2 Wald statistic: NES, p, padj, leading edge per "
+    "pathway. Sign convention: positive NES = higher in Flight.\n\n" + REAL_PAIRS_NOTE,
+)
+def pathway_nes(context: dg.AssetExecutionContext, settings: GenebenchSettings,
+                gene_set_settings: GeneSetSettings, osdr_source: OsdrSource):
+    from genebench_assets.science.prerank_gsea import prerank_nes
+
+    tissue, mission = pair_of(context)
+    if not settings.catalog().has_pair(tissue, mission):
+        _absent(context, tissue, mission)
+        return
+    store = TableStore(settings.data_dir)
+    de = store.read_frame("differential_expression", tissue, mission)
+    sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
+    ranking = de["stat"].dropna()
+    ranking.index = ranking.index.map(symbol_map.to_dict())
+    ranking = ranking[ranking.index.notna()]
+    ranking = ranking[~ranking.index.duplicated(keep="first")]
+    summary = []
+    for collection, gs in sets.items():
+        nes = prerank_nes(ranking, gs, permutations=1000, seed=42,
+                          min_size=gene_set_settings.min_size, max_size=gene_set_settings.max_size)
+        store.write_frame(nes, "pathway_nes", collection, tissue, mission)
+        summary.append({"collection": collection, "n_pathways": len(nes),
+                        "n_padj_lt_0.05": int((nes["padj"] < 0.05).sum())})
+    yield dg.MaterializeResult(
+        metadata={"collections": dg.MetadataValue.md(frame_markdown(pd.DataFrame(summary).set_index("collection"))),
+                  "sign_convention": "positive NES = higher in Flight"},
+    )
+
+
+@dg.asset(
+    group_name="pathways",
+    partitions_def=tissue_partitions,
+    deps=[dg.AssetDep(pathway_nes, partition_mapping=by_tissue)],
+    automation_condition=study_rollup_condition(),
+    description="NES conservation (SPEC §8): Spearman r of the NES vectors between each pair of missions "
+    "(>= 10 shared pathways); the tissue score is the mean over pairs.",
+)
+def nes_conservation(context, settings: GenebenchSettings, gene_set_settings: GeneSetSettings,
+                     osdr_source: OsdrSource) -> dg.MaterializeResult:
+    from genebench_assets.science.prerank_gsea import nes_conservation as conservation
+
+    tissue = context.partition_key
+    store = TableStore(settings.data_dir)
+    catalog = settings.catalog()
+    collections, _ = gene_set_settings.resolve(osdr_source.mode, osdr_source.demo_root(settings.data_dir))
+    results, md = {}, []
+    for collection in collections:
+        nes_by_mission = {}
+        for mission in catalog.missions_for(tissue):
+            if store.exists("pathway_nes", collection, tissue, mission):
+                nes_by_mission[mission] = store.read_frame("pathway_nes", collection, tissue, mission)["NES"]
+        res = conservation(nes_by_mission)
+        results[collection] = res
+        md.append(f"**{collection}**: mean Spearman r = {res['mean']:.3f} over {len(res.get('pairs', []))} mission pairs")
+    _, sha = store.write_json(results, "nes_conservation", tissue)
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={"conservation": dg.MetadataValue.md("\n\n".join(md)),
+                  **{f"mean_r_{c}": float(r["mean"]) for c, r in results.items() if r.get("mean") is not None}},
+    )

@@ -1,0 +1,40 @@
+"""Pathway features for a LOMO fold.
+
+seed: the stored per-study GSVA scores (as published), pathways intersected across the fold's missions.
+strict: GSVA inside the fold, with kernel CDFs estimated on training samples only, so no test sample
+influences any training feature."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from genebench_assets.science.table_store import TableStore
+
+
+def pathway_fold_matrices(fold, data, settings, collection: str | None = None):
+    from genebench_assets.defs.pathways.assets import load_gene_sets, symbol_expression
+    from genebench_assets.defs.pathways.resources import GeneSetSettings
+    from genebench_assets.defs.sources.resources import OsdrSource
+
+    source = OsdrSource()
+    gs_settings = GeneSetSettings()
+    sets, symbol_map, _ = load_gene_sets(settings, gs_settings, source)
+    collection = collection or next(iter(sets))
+    train_ids, test_ids = list(fold.train_ids), list(fold.test_ids)
+    if settings.protocol == "seed":
+        store = TableStore(settings.data_dir)
+        parts = [store.read_frame("pathway_scores", collection, data.tissue, m)
+                 for m in sorted(set(fold.train_missions) | {fold.test_mission})]
+        scores = pd.concat(parts, axis=1, join="inner")
+        scores = scores.loc[:, ~scores.columns.duplicated(keep="first")]
+    else:
+        from genebench_assets.science.pathway_scoring import gsva_with_reference
+
+        expr = data.expression[train_ids + test_ids]
+        by_symbol = symbol_expression(expr, symbol_map)
+        scores = gsva_with_reference(by_symbol, sets[collection], reference_samples=train_ids, kcdf="Gaussian",
+                                     min_size=gs_settings.min_size, max_size=gs_settings.max_size)
+    X_train = scores[train_ids].T
+    X_test = scores[test_ids].T
+    y_train = pd.Series(fold.y_train, index=train_ids) if not isinstance(fold.y_train, pd.Series) else fold.y_train
+    return X_train, y_train, X_test

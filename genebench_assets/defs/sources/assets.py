@@ -1,0 +1,174 @@
+"""Study catalog, raw counts and sample metadata, per (tissue, mission)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import dagster as dg
+
+from genebench_assets.defs.partitions import CATALOG, pair_of, real_pairs_markdown, study_partitions
+from genebench_assets.defs.provenance import frame_markdown, provenance_metadata, raw_files_markdown
+from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.sources.resources import OsdrSource
+from genebench_assets.science.catalog_additions import load_pending
+from genebench_assets.science.table_store import TableStore
+
+REAL_PAIRS_NOTE = (
+    "Partitioned by tissue x mission. Only the pairs in the catalog are real studies; the others "
+    "are never materialized and stay grey in the partition grid.\n\n" + real_pairs_markdown(CATALOG)
+)
+
+
+@dg.asset(
+    group_name="sources",
+    description="The study catalog of SPEC §2 as data: every study with tissue, mission, accession, "
+    "file prefix, special rules, expected counts; every excluded study with its reason. Registers "
+    "the catalog's missions as dynamic partitions.",
+)
+def osdr_catalog(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    catalog = settings.catalog()
+    missions = catalog.mission_names()
+    known = set(context.instance.get_dynamic_partitions("mission"))
+    new = [m for m in missions if m not in known]
+    if new:
+        context.instance.add_dynamic_partitions("mission", new)
+        context.log.info(f"registered mission partitions: {new}")
+    studies = pd.DataFrame([s.to_record() for s in catalog.studies])
+    excluded = pd.DataFrame(
+        [{"osd": e.osd, "reason": e.reason, "duplicates_of": ", ".join(e.duplicates_of)} for e in catalog.excluded]
+    )
+    pending = load_pending(settings.path())
+    store = TableStore(settings.data_dir)
+    _, sha = store.write_json(
+        {
+            "studies": studies.to_dict(orient="records"),
+            "excluded": excluded.to_dict(orient="records"),
+            "pending": pending,
+            "source": catalog.source,
+        },
+        "osdr_catalog",
+    )
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={
+            "n_studies": len(catalog.studies),
+            "n_pairs": len(catalog.pairs()),
+            "n_excluded": len(catalog.excluded),
+            "n_pending": len(pending),
+            "missions": dg.MetadataValue.json(missions),
+            "real_pairs": dg.MetadataValue.md(real_pairs_markdown(catalog)),
+            "excluded_studies": dg.MetadataValue.md(frame_markdown(excluded.set_index("osd"))),
+            "pending_studies": dg.MetadataValue.json(pending),
+            "catalog_file": catalog.source,
+            "sha256": sha,
+        },
+    )
+
+
+def _absent(context: dg.AssetExecutionContext, tissue: str, mission: str) -> None:
+    context.log.info(
+        f"({tissue}, {mission}) is not a study in the catalog: nothing to materialize; the partition stays missing"
+    )
+
+
+@dg.asset(
+    group_name="sources",
+    partitions_def=study_partitions,
+    deps=[osdr_catalog],
+    output_required=False,
+    description="Gene x sample counts of the study or studies of a (tissue, mission) pair, with the "
+    "provenance of every raw file (accession, file name, URL or path, size, sha256).\n\n" + REAL_PAIRS_NOTE,
+)
+def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, osdr_source: OsdrSource):
+    from genebench_assets.science.osdr.parsing import assemble_pair
+
+    tissue, mission = pair_of(context)
+    catalog = settings.catalog()
+    studies = catalog.studies_for(tissue, mission)
+    if not studies:
+        _absent(context, tissue, mission)
+        return
+    files_by_osd = {}
+    for study in studies:
+        context.log.info(f"fetching {study.osd} ({study.glds_prefix}) from source '{osdr_source.mode}'")
+        files_by_osd[study.osd] = osdr_source.fetch_study(study, settings.data_dir, catalog)
+        for f in files_by_osd[study.osd]:
+            context.log.info(f"  {f.file_name}: {f.size} bytes, sha256 {f.sha256[:12]}…")
+    counts, samples = assemble_pair(studies, files_by_osd)
+    store = TableStore(settings.data_dir)
+    _, sha = store.write_frame(counts, "raw_counts", tissue, mission)
+    store.write_frame(samples, "raw_samples", tissue, mission)
+    raw_files = [f.provenance() for fs in files_by_osd.values() for f in fs]
+    store.write_json(raw_files, "raw_files", tissue, mission)
+    yield dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={
+            "n_genes": counts.shape[0],
+            "n_samples": counts.shape[1],
+            "studies": ", ".join(s.osd for s in studies),
+            "source_mode": osdr_source.mode,
+            "simulated": osdr_source.simulated,
+            "raw_files": dg.MetadataValue.md(raw_files_markdown(raw_files)),
+            "sha256": sha,
+            **provenance_metadata(upstream=[], raw_files=raw_files),
+        },
+    )
+
+
+def upstream_record(store: TableStore, asset: str, tissue: str, mission: str, ext: str = "parquet") -> dict:
+    return {
+        "asset": asset,
+        "partition": f"{tissue}|{mission}",
+        "data_version": store.sha256(asset, tissue, mission, ext=ext)[:16],
+    }
+
+
+@dg.asset(
+    group_name="sources",
+    partitions_def=study_partitions,
+    deps=[raw_counts],
+    output_required=False,
+    description="Per sample: group (Flight / GC / VC / BC / AG) parsed from the file's group column "
+    "(SPEC §3), binary label, strain parsed from the sample name, the QC flags of SPEC §4.2, and why "
+    "any sample was excluded.\n\n" + REAL_PAIRS_NOTE,
+)
+def sample_metadata(context: dg.AssetExecutionContext, settings: GenebenchSettings):
+    from genebench_assets.science.normalization import log2_normalized
+    from genebench_assets.science.sample_qc import apply_qc, mission_eligibility, qc_flags
+
+    tissue, mission = pair_of(context)
+    if not settings.catalog().has_pair(tissue, mission):
+        _absent(context, tissue, mission)
+        return
+    store = TableStore(settings.data_dir)
+    counts = store.read_frame("raw_counts", tissue, mission)
+    samples = store.read_frame("raw_samples", tissue, mission)
+    # QC is per study (SPEC §4.2): a pair may hold two studies (skin MHU-2).
+    flags = []
+    for osd, ids in samples.groupby("osd").groups.items():
+        study_counts = counts[list(ids)].dropna(axis=0, how="any").astype("int64")
+        log2_expr, _ = log2_normalized(study_counts)
+        flags.append(qc_flags(study_counts, log2_expr, samples.loc[list(ids)]))
+    meta = apply_qc(samples, pd.concat(flags))
+    eligibility = mission_eligibility(meta)
+    _, sha = store.write_frame(meta, "sample_metadata", tissue, mission)
+    binary = meta[~meta["excluded"].astype(bool) & meta["label"].notna()]
+    excluded = meta[meta["excluded"].astype(bool)][["osd", "group", "strain", "exclusion_reason"]]
+    raw_files = store.read_json("raw_files", tissue, mission)
+    yield dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={
+            "n_samples": len(meta),
+            "n_flight": int((binary["label"] == 1).sum()),
+            "n_ground": int((binary["label"] == 0).sum()),
+            "groups": dg.MetadataValue.json(meta["group"].value_counts().to_dict()),
+            "strains": dg.MetadataValue.json(meta["strain"].fillna("unknown").value_counts().to_dict()),
+            "n_excluded": len(excluded),
+            "excluded_samples": dg.MetadataValue.md(frame_markdown(excluded) if len(excluded) else "none"),
+            "eligibility": dg.MetadataValue.json(eligibility),
+            "sha256": sha,
+            **provenance_metadata(
+                upstream=[upstream_record(store, "raw_counts", tissue, mission)], raw_files=raw_files
+            ),
+        },
+    )

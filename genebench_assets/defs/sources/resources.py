@@ -1,0 +1,74 @@
+"""One source resource, three modes (demo, osdr, mirror), one parser behind them (SPEC §3)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from genebench_assets.science.osdr.source_files import SourceFile
+from genebench_assets.science.study_catalog import Study, StudyCatalog
+
+SOURCE_MODES = ("demo", "osdr", "mirror")
+log = logging.getLogger("genebench.sources")
+
+
+class OsdrSource(dg.ConfigurableResource):
+    """Where raw GeneLab files come from.
+
+    - demo (default): the embedded, seeded simulator writes GeneLab-format files into
+      `<data_dir>/demo_osdr/` (the mirror layout) and they are read back like any mirror. Offline.
+    - osdr: the live OSDR API (httpx + tenacity), downloads cached under `<data_dir>/osdr_cache/`.
+    - mirror: a local directory `OSD-N/<GeneLab files>` (air-gapped and HPC users).
+    """
+
+    mode: str = os.environ.get("GENEBENCH_SOURCE", "demo")
+    mirror_root: str = os.environ.get("GENEBENCH_MIRROR", "")
+    osdr_base_url: str = os.environ.get("GENEBENCH_OSDR_URL", "https://osdr.nasa.gov")
+    demo_seed: int = 42
+    demo_n_genes: int = int(os.environ.get("GENEBENCH_DEMO_GENES", "3000"))
+    demo_publish_held_back: bool = os.environ.get("GENEBENCH_DEMO_PUBLISH", "") not in ("", "0", "false", "no")
+
+    def _check_mode(self) -> None:
+        if self.mode not in SOURCE_MODES:
+            raise dg.Failure(f"source mode {self.mode!r} is not one of {SOURCE_MODES} (set GENEBENCH_SOURCE)")
+
+    @property
+    def simulated(self) -> bool:
+        return self.mode == "demo"
+
+    def demo_root(self, data_dir: str | Path) -> Path:
+        return Path(data_dir) / "demo_osdr"
+
+    def ensure_demo(self, data_dir: str | Path, catalog: StudyCatalog) -> Path:
+        from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
+
+        root = self.demo_root(data_dir)
+        # Idempotent and atomic per file: concurrent runs write identical bytes.
+        write_demo_mirror(
+            root,
+            catalog,
+            seed=self.demo_seed,
+            n_genes=self.demo_n_genes,
+            publish_held_back=self.demo_publish_held_back,
+        )
+        return root
+
+    def fetch_study(self, study: Study, data_dir: str | Path, catalog: StudyCatalog) -> list[SourceFile]:
+        self._check_mode()
+        if self.mode == "demo":
+            from genebench_assets.science.osdr.mirror import MirrorSource
+
+            return MirrorSource(self.ensure_demo(data_dir, catalog), source_mode="demo").fetch_study(study)
+        if self.mode == "mirror":
+            from genebench_assets.science.osdr.mirror import MirrorSource
+
+            if not self.mirror_root:
+                raise dg.Failure("source mode 'mirror' needs a mirror_root (set GENEBENCH_MIRROR)")
+            return MirrorSource(self.mirror_root, source_mode="mirror").fetch_study(study)
+        from genebench_assets.science.osdr.live_client import OsdrClient
+
+        client = OsdrClient(Path(data_dir) / "osdr_cache", base_url=self.osdr_base_url)
+        return client.fetch_study(study)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install what the tests need (Python packages and Debian's chromium for the browser test), then run them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "scripts/test.sh: could not install chromium; the browser test will skip"
+  else
+    echo "scripts/test.sh: chromium not found and not root; the browser test will skip"
+  fi
+fi
+exec .venv/bin/pytest "$@"
