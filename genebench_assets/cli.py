@@ -110,6 +110,23 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_publish(args: argparse.Namespace) -> int:
+    """Publish the demo's held-back study, so the refresh sensor finds a new mission on its next tick."""
+    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.sources.resources import OsdrSource
+    from genebench_assets.science.osdr.demo_simulator import held_back_demo_studies, write_demo_mirror
+
+    settings = GenebenchSettings()
+    source = OsdrSource()
+    root = source.demo_root(settings.data_dir)
+    write_demo_mirror(root, settings.catalog(), seed=source.demo_seed, n_genes=source.demo_n_genes,
+                      publish_held_back=True)
+    for s in held_back_demo_studies():
+        print(f"published simulated study {s.osd}: {s.tissue} {s.mission} -> {root / s.osd}")
+    print("start the sensor 'osdr_new_studies_sensor' in the UI (or wait for its next tick) to pick it up")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genebench", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -145,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--db", help="with --release: the collection")
     li.add_argument("--json", action="store_true")
     li.set_defaults(func=cmd_lineage)
+    d = sub.add_parser("demo-publish", help="publish the demo's held-back study (a new thymus mission)")
+    d.set_defaults(func=cmd_demo_publish)
     return p
 
 

@@ -1,0 +1,74 @@
+"""Where candidate studies come from, per source mode.
+
+- demo: study folders in the demo mirror; the simulator's held-back study (published with
+  `genebench demo-publish`) carries its tissue and mission.
+- mirror: study folders in the mirror; tissue and mission from `OSD-N/study.yaml` (keys `tissue`,
+  `mission`), else the study is pending with the reason.
+- osdr: the live OSDR search (`OsdrClient.search_studies`), then each new study's file listing and
+  sample table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from genebench_assets.science.osdr_discovery import Candidate
+from genebench_assets.science.study_catalog import StudyCatalog
+
+
+def _group_counts(sample_table: Path, osd: str) -> tuple[int | None, int | None]:
+    from genebench_assets.science.osdr.group_labels import binary_label, map_group
+    from genebench_assets.science.osdr.parsing import read_sample_table
+
+    table = read_sample_table(sample_table, osd=osd)
+    labels = [binary_label(map_group(v, osd=osd, sample=str(s), file_name=sample_table.name))
+              for s, v in table["group_raw"].items()]
+    return sum(1 for x in labels if x == 1.0), sum(1 for x in labels if x == 0.0)
+
+
+def candidates_from_directory(root: Path, catalog: StudyCatalog, described: dict[str, tuple[str, str]]) -> list[Candidate]:
+    from genebench_assets.science.osdr.genelab_files import select_study_files
+    from genebench_assets.science.osdr.source_files import COUNTS, MissingStudyFilesError, RUNSHEET, SAMPLE_TABLE
+
+    known = {s.osd for s in catalog.studies} | catalog.excluded_osd()
+    out = []
+    for folder in sorted(p for p in Path(root).glob("OSD-*") if p.is_dir()):
+        osd = folder.name
+        if osd in known:
+            out.append(Candidate(osd=osd, tissue_raw=None, mission=None))
+            continue
+        files = tuple(sorted(p.name for p in folder.iterdir() if p.is_file()))
+        tissue, mission = described.get(osd, (None, None))
+        info = folder / "study.yaml"
+        if info.exists():
+            meta = yaml.safe_load(info.read_text()) or {}
+            tissue, mission = meta.get("tissue", tissue), meta.get("mission", mission)
+        prefix = f"GLDS-{osd.split('-')[1]}"
+        n_flight = n_ground = None
+        try:
+            chosen = select_study_files(osd, prefix, list(files))
+            table = chosen.get(SAMPLE_TABLE) or chosen.get(RUNSHEET)
+            if table and COUNTS in chosen:
+                n_flight, n_ground = _group_counts(folder / table, osd)
+        except MissingStudyFilesError:
+            pass  # place_candidates reports it as pending with the reason
+        out.append(Candidate(osd=osd, tissue_raw=tissue, mission=mission, organism="Mus musculus",
+                             file_names=files, n_flight=n_flight, n_ground=n_ground, glds_prefix=prefix))
+    return out
+
+
+def candidates_for_source(source, data_dir: str, catalog: StudyCatalog) -> list[Candidate]:
+    if source.mode == "demo":
+        from genebench_assets.science.osdr.demo_simulator import held_back_demo_studies
+
+        root = source.demo_root(data_dir)
+        if not root.exists():
+            return []
+        described = {s.osd: (s.tissue, s.mission) for s in held_back_demo_studies()}
+        return candidates_from_directory(root, catalog, described)
+    if source.mode == "mirror":
+        return candidates_from_directory(Path(source.mirror_root), catalog, {})
+    from genebench_assets.defs.refresh.live_candidates import live_candidates
+
+    return live_candidates(source, data_dir, catalog)
