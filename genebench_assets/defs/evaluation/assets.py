@@ -1,7 +1,6 @@
 """Evaluation per tissue (SPEC §7): per-fold AUROC, bootstrap CI, permutation p; task means; GO/NO-GO;
 pooled AUROC; positive and negative controls; ROC curves; and the lineage of every number."""
 
-from __future__ import annotations
 
 import base64
 import io

@@ -1,6 +1,5 @@
 """Normalized expression per (tissue, mission): DESeq2 size factors -> normalized -> log2(x + 1)."""
 
-from __future__ import annotations
 
 import pandas as pd
 
@@ -37,7 +36,7 @@ def normalized_expression(context: dg.AssetExecutionContext, settings: Genebench
     parts, factors = [], []
     for osd, ids in meta.loc[keep].groupby("osd").groups.items():
         study_counts = counts[list(ids)].dropna(axis=0, how="any").astype("int64")
-        log2_expr, sf = log2_normalized(study_counts)
+        log2_expr, sf = log2_normalized(study_counts, study=osd)
         parts.append(log2_expr)
         factors.append(sf.rename("size_factor").to_frame().assign(osd=osd))
     # Outer join across studies of one pair: a gene absent from one study is missing, never 0.

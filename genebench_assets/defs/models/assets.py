@@ -1,6 +1,5 @@
 """Model predictions per LOMO fold: the model sees training features and labels and test features only."""
 
-from __future__ import annotations
 
 import os
 import time

@@ -1,7 +1,6 @@
 """Pathway scores per study (GSVA, seed protocol: per mission), DESeq2 Wald statistics, prerank NES,
 and NES conservation across missions (SPEC §8, §9)."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -7,7 +7,6 @@ follow through declarative automation (`genebench_automation`), only for the tis
 failed blocking check stops the propagation. A study that cannot be placed is reported in the tick and
 listed as pending in `osdr_catalog`. A weekly schedule re-checks everything as a safety net."""
 
-from __future__ import annotations
 
 import json
 
@@ -49,7 +48,7 @@ def osdr_new_studies_sensor(context: dg.SensorEvaluationContext, settings: Geneb
     if not added and pending == old_pending:
         return dg.SkipReason(
             f"no new study ({len(placement.known)} known)"
-            + (f"; pending: {', '.join(f'{p['osd']} ({p['reason']})' for p in pending.values())}" if pending else "")
+            + ("; pending: " + ", ".join(f"{p['osd']} ({p['reason']})" for p in pending.values()) if pending else "")
         )
     existing = [dict(osd=s.osd, glds_prefix=s.glds_prefix, tissue=s.tissue, mission=s.mission,
                      expected={"flight": s.expected_flight, "ground": s.expected_ground}, note=s.note)

@@ -1,6 +1,5 @@
 """Study catalog, raw counts and sample metadata, per (tissue, mission)."""
 
-from __future__ import annotations
 
 import pandas as pd
 
@@ -147,7 +146,9 @@ def sample_metadata(context: dg.AssetExecutionContext, settings: GenebenchSettin
     flags = []
     for osd, ids in samples.groupby("osd").groups.items():
         study_counts = counts[list(ids)].dropna(axis=0, how="any").astype("int64")
-        log2_expr, _ = log2_normalized(study_counts)
+        # An empty library cannot be normalized; QC flags it (low library) instead of stopping the study.
+        nonzero = study_counts.columns[study_counts.sum(axis=0) > 0]
+        log2_expr, _ = log2_normalized(study_counts[nonzero], study=osd)
         flags.append(qc_flags(study_counts, log2_expr, samples.loc[list(ids)]))
     meta = apply_qc(samples, pd.concat(flags))
     eligibility = mission_eligibility(meta)

@@ -1,6 +1,5 @@
 """Blocking checks on raw counts and sample metadata (pure functions in science.source_checks)."""
 
-from __future__ import annotations
 
 import dagster as dg
 

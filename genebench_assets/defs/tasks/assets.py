@@ -1,6 +1,5 @@
 """Category A folds: leave one mission out per tissue (SPEC §5), fitted steps on training samples only."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,0 +1,231 @@
+"""SpaceOmicsBench LLM question bank: bank -> answers -> judge scores -> leaderboard (SPEC §12).
+
+All four assets are in the ``llm`` group, outside the default job. Two modes (resources.py):
+
+- ``replay`` (default when ``llm/results/*.json`` is found): answers and judge scores come from the
+  stored, already judged results of nine models; every judgement is re-validated and every weighted
+  score recomputed from the integers; the leaderboard is rebuilt offline.
+- ``live`` (``GENEBENCH_LLM_MODE=live`` and ``ANTHROPIC_API_KEY``): the answering model (the partition
+  key, an Anthropic model id) answers each question, the judge model scores each answer; responses
+  are cached by (model, prompt hash, settings), so a rerun costs nothing and an interrupted run resumes.
+
+Without data or key, materializing fails at once with a message saying which variables to set.
+
+Partitions: ``llm_answers`` and ``llm_judge_scores`` are partitioned by answering model, a dynamic
+partition set (``llm_answering_model``) because the models are data, not code: ``llm_question_bank``
+registers the stored runs' labels (replay) or the configured model (live); more can be added in the UI.
+The bank's content hash is its data version and is stamped on every downstream row.
+"""
+
+
+import base64
+import io
+import math
+
+import dagster as dg
+import pandas as pd
+
+from genebench_assets.defs.llm.resources import AnthropicResource, LlmSetupError, SpaceOmicsBenchResource
+from genebench_assets.science.llm import anthropic_calls, leaderboard, prompts, replay
+from genebench_assets.science.llm.judging import failed_judgement, judgement_record
+from genebench_assets.science.llm.question_bank import QuestionBank, QuestionBankError, load_question_bank
+
+GROUP = "llm"
+llm_model_partitions = dg.DynamicPartitionsDefinition(name="llm_answering_model")
+
+
+def _bank(value: dict) -> QuestionBank:
+    return QuestionBank.from_dict(value)
+
+
+def _stored_run_path(spaceomicsbench: SpaceOmicsBenchResource, label: str):
+    runs = replay.discover_stored_runs(spaceomicsbench.results_dir())
+    if label not in runs:
+        raise LlmSetupError(f"No stored results for model {label!r} (stored: {', '.join(runs) or 'none'}).")
+    return runs[label]
+
+
+@dg.asset(group_name=GROUP, description="The SpaceOmicsBench question bank and annotation schema, validated; "
+          "its content hash versions every downstream score. Registers the answering-model partitions.")
+def llm_question_bank(context: dg.AssetExecutionContext, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output[dict]:
+    mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
+    try:
+        bank = load_question_bank(spaceomicsbench.llm_dir())
+    except QuestionBankError as e:
+        raise dg.Failure(description=f"invalid question bank: {e}", allow_retries=False) from e
+    models = list(replay.discover_stored_runs(spaceomicsbench.results_dir())) if mode == "replay" else [anthropic.model]
+    new = [m for m in models if not context.instance.has_dynamic_partition(llm_model_partitions.name, m)]
+    if new:
+        context.instance.add_dynamic_partitions(llm_model_partitions.name, new)
+    counts = bank.counts()
+    return dg.Output(
+        bank.to_dict() | {"mode": mode, "models": models},
+        data_version=dg.DataVersion(bank.content_hash),
+        metadata={
+            "mode": mode,
+            "n_questions": len(bank.questions),
+            "content_hash": bank.content_hash,
+            "models": dg.MetadataValue.json(models),
+            "weights": dg.MetadataValue.json(dict(bank.schema.weights)),
+            "counts": dg.MetadataValue.md(_md(counts.reset_index())),
+        },
+    )
+
+
+def _md(df: pd.DataFrame) -> str:
+    return leaderboard.markdown_table(df, list(df.columns))
+
+
+@dg.asset(group_name=GROUP, partitions_def=llm_model_partitions,
+          description="One answer per question from the partition's model: response, tokens, latency, "
+          "stop reason (truncated answers flagged) and the exact prompt hash.")
+def llm_answers(context: dg.AssetExecutionContext, llm_question_bank: dict, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output[pd.DataFrame]:
+    bank = _bank(llm_question_bank)
+    label = context.partition_key
+    mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
+    if mode == "replay":
+        df = replay.answers_table(replay.load_stored_run(_stored_run_path(spaceomicsbench, label)), question_bank_hash=bank.content_hash)
+    else:
+        client = anthropic.client()
+        cache = anthropic_calls.ResponseCache(spaceomicsbench.cache_root() / "answers")
+        rows = []
+        for i, q in enumerate(bank.questions, start=1):
+            prompt = prompts.build_answer_prompt(q, bank.contexts)
+            res = anthropic_calls.answer(client, prompt, model=label, temperature=anthropic.temperature, max_tokens=anthropic.max_tokens, cache=cache)
+            rows.append({
+                "model": label, "model_name": label, "question_id": q.id, "modality": q.modality,
+                "difficulty": q.difficulty, "category": q.category, "answer_success": res.success,
+                "response": res.text, "input_tokens": res.input_tokens, "output_tokens": res.output_tokens,
+                "latency_sec": res.latency_sec, "stop_reason": res.stop_reason, "truncated": res.truncated,
+                "prompt_sha256": res.prompt_sha256, "answer_error": res.error, "cached": res.cached,
+                "source": "live", "question_bank_hash": bank.content_hash,
+            })
+            context.log.info(f"{label} {q.id} ({i}/{len(bank.questions)}): {'ok' if res.success else 'FAILED ' + res.error_type}"
+                             f"{' (cached)' if res.cached else ''}{' TRUNCATED' if res.truncated else ''}")
+        df = pd.DataFrame(rows)
+    return dg.Output(df, metadata={
+        "mode": mode,
+        "n_questions": len(df),
+        "n_failed": int((~df["answer_success"]).sum()),
+        "n_truncated": int(df["truncated"].sum()),
+        "n_cached": int(df["cached"].sum()),
+        "total_output_tokens": int(pd.to_numeric(df["output_tokens"]).fillna(0).sum()),
+        "question_bank_hash": bank.content_hash,
+    })
+
+
+@dg.asset(group_name=GROUP, partitions_def=llm_model_partitions,
+          description="Judge scores per answer: five 1-5 integers (clamped, validated), flags, and the weighted "
+          "score recomputed from the integers with the schema's weights. Failed judgements are kept and counted.")
+def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_answers: pd.DataFrame, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output[pd.DataFrame]:
+    bank = _bank(llm_question_bank)
+    weights = dict(bank.schema.weights)
+    label = context.partition_key
+    mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
+    mismatches: list[str] = []
+    if mode == "replay":
+        result = replay.replay_run(_stored_run_path(spaceomicsbench, label), weights, question_bank_hash=bank.content_hash)
+        df, mismatches = result.scores, result.mismatches
+    else:
+        client = anthropic.client()
+        cache = anthropic_calls.ResponseCache(spaceomicsbench.cache_root() / "judge")
+        by_id = bank.by_id()
+        rows = []
+        for a in llm_answers.itertuples(index=False):
+            call = None
+            if not a.answer_success:
+                j = failed_judgement("no answer to judge")
+            else:
+                prompt = prompts.build_judge_prompt(by_id[a.question_id], a.response, bank.ground_truth, bank.schema)
+                call, j = anthropic_calls.judge(client, prompt, model=anthropic.judge_model, weights=weights,
+                                                max_tokens=anthropic.judge_max_tokens, cache=cache,
+                                                parse_attempts=anthropic.judge_parse_attempts)
+            rows.append({
+                "model": a.model, "model_name": a.model_name, "question_id": a.question_id, "modality": a.modality,
+                "difficulty": a.difficulty, "category": a.category, "answer_success": a.answer_success,
+                "output_tokens": a.output_tokens, "truncated": a.truncated, **judgement_record(j, weights),
+                "stored_weighted_score": None, "judge_model": anthropic.judge_model,
+                "judge_input_tokens": call.input_tokens if call else None,
+                "judge_output_tokens": call.output_tokens if call else None,
+                "source": "live", "question_bank_hash": bank.content_hash,
+            })
+            if not j.success:
+                context.log.warning(f"{label} {a.question_id}: judgement failed: {j.error}")
+        df = pd.DataFrame(rows)
+    scored = df[df["judge_success"]]
+    summary = replay.published_summary(df, list(weights))
+    return dg.Output(df, metadata={
+        "mode": mode,
+        "n_questions": len(df),
+        "n_scored": len(scored),
+        "n_failed": int(len(df) - len(scored)),
+        "mean_weighted_score": float(scored["weighted_score"].mean()) if len(scored) else float("nan"),
+        "summary": dg.MetadataValue.json(summary),
+        "replay_mismatches": dg.MetadataValue.json(mismatches),
+        "question_bank_hash": bank.content_hash,
+    })
+
+
+def _bar_chart_markdown(table: pd.DataFrame) -> str:
+    """Horizontal bars of the mean weighted score with bootstrap CIs, as a small inline PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = table.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.28 * len(t) + 0.9), dpi=72)
+    err = [t["mean_weighted_score"] - t["ci_low"], t["ci_high"] - t["mean_weighted_score"]]
+    ax.barh(t["model"], t["mean_weighted_score"], xerr=err, color="#4c72b0", ecolor="#333333", capsize=2)
+    ax.set_xlim(1, 5)
+    ax.set_xlabel("mean weighted score (1-5), 95% bootstrap CI")
+    ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return f"![leaderboard](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
+
+
+def _json_safe(records: list[dict]) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in records]
+
+
+@dg.asset(group_name=GROUP, description="Per model: mean weighted score with bootstrap CI, by difficulty, modality "
+          "and dimension, flags and failures; the length-bias Spearman (output tokens vs score). Bar chart in metadata.")
+def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_judge_scores: dict[str, pd.DataFrame]) -> dg.Output[dict]:
+    bank = _bank(llm_question_bank)
+    if not llm_judge_scores:
+        raise dg.Failure(description="no llm_judge_scores partitions materialized yet")
+    scores = pd.concat([llm_judge_scores[k] for k in sorted(llm_judge_scores)], ignore_index=True)
+    stale = sorted(set(scores["question_bank_hash"]) - {bank.content_hash})
+    if stale:
+        raise dg.Failure(description=f"judge scores were made from another question bank version ({stale}); rematerialize them")
+    table, bias = leaderboard.build_leaderboard(scores, list(bank.schema.weights))
+    main_cols = ["rank", "model", "mean_weighted_score", "ci_low", "ci_high", "n_scored", "n_failed", "n_truncated", "mean_output_tokens"]
+    dims = [f"dim_{d}" for d in bank.schema.weights]
+    diffs = [c for c in table.columns if c.startswith("difficulty_")]
+    mods = [c for c in table.columns if c.startswith("modality_")]
+    flags = [c for c in table.columns if c.startswith("flag_")]
+    pooled, across = bias["pooled"], bias["across_models"]
+    bias_md = (f"Length bias (Spearman, output tokens vs weighted score): pooled rho = {pooled['rho']:.3f} "
+               f"(p = {pooled['p']:.2g}, n = {pooled['n']}); across models rho = {across['rho']:.3f} "
+               f"(p = {across['p']:.2g}, n = {across['n']}).")
+    value = {
+        "question_bank_hash": bank.content_hash,
+        "judge_models": sorted(set(scores["judge_model"].dropna())),
+        "models": _json_safe(table.to_dict("records")),
+        "length_bias": bias,
+    }
+    return dg.Output(value, metadata={
+        "n_models": len(table),
+        "chart": dg.MetadataValue.md(_bar_chart_markdown(table)),
+        "leaderboard": dg.MetadataValue.md(leaderboard.markdown_table(table, main_cols)),
+        "by_dimension": dg.MetadataValue.md(leaderboard.markdown_table(table, ["model", *dims])),
+        "by_difficulty": dg.MetadataValue.md(leaderboard.markdown_table(table, ["model", *diffs])),
+        "by_modality": dg.MetadataValue.md(leaderboard.markdown_table(table, ["model", *mods], digits=2)),
+        "flags": dg.MetadataValue.md(leaderboard.markdown_table(table, ["model", *flags, "n_failed"])),
+        "length_bias": dg.MetadataValue.md(bias_md),
+        "length_bias_pooled_rho": pooled["rho"],
+        "question_bank_hash": bank.content_hash,
+    })

@@ -1,0 +1,127 @@
+"""Resources of the LLM question-bank assets: where the SpaceOmicsBench data is, which mode, which model.
+
+Environment variables (all optional):
+
+- ``GENEBENCH_SPACEOMICSBENCH_DIR``: the SpaceOmicsBench data directory (the one holding ``llm/``).
+  Default: ``../shared/data/spaceomicsbench`` relative to the current directory, if it exists.
+  The data is CC BY-NC 4.0: it is read from there and never copied into the repository.
+- ``GENEBENCH_LLM_MODE``: ``auto`` (default), ``replay`` or ``live``. ``auto`` means replay when
+  the stored judged results (``llm/results/*.json``) are found; live calls are never made unless
+  the mode is ``live`` explicitly (they cost money).
+- ``ANTHROPIC_API_KEY``: needed for ``live`` only.
+- ``GENEBENCH_LLM_MODEL`` / ``GENEBENCH_LLM_JUDGE_MODEL``: answering and judge models (live).
+- ``GENEBENCH_LLM_CACHE``: response cache directory (default ``$GENEBENCH_DATA_DIR/llm_cache``).
+
+Nothing here fails at import or at code-location load: a missing key or data directory only fails
+the LLM assets themselves, when they are materialized, with a message saying what to set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import dagster as dg
+
+from genebench_assets.defs.settings import default_data_dir
+
+MODES = ("auto", "replay", "live")
+SETUP_HELP = (
+    "To materialize the LLM assets, either point GENEBENCH_SPACEOMICSBENCH_DIR at the SpaceOmicsBench "
+    "data directory (the one containing llm/question_bank.json and llm/results/*.json) for offline "
+    "replay, or also set GENEBENCH_LLM_MODE=live and ANTHROPIC_API_KEY to call the Anthropic API. "
+    "These assets are in the 'llm' group and are not part of the default job."
+)
+
+
+class LlmSetupError(dg.Failure):
+    """Raised by the LLM assets when data or key are missing; the description says what to set."""
+
+    def __init__(self, problem: str):
+        super().__init__(description=f"{problem} {SETUP_HELP}", metadata={"help": SETUP_HELP}, allow_retries=False)
+
+
+def default_spaceomicsbench_dir() -> str:
+    env = os.environ.get("GENEBENCH_SPACEOMICSBENCH_DIR", "")
+    if env:
+        return env
+    candidate = Path.cwd().parent / "shared" / "data" / "spaceomicsbench"
+    return str(candidate) if candidate.is_dir() else ""
+
+
+class SpaceOmicsBenchResource(dg.ConfigurableResource):
+    """The SpaceOmicsBench data directory, the run mode and the response cache."""
+
+    data_dir: str = ""  # empty: GENEBENCH_SPACEOMICSBENCH_DIR, else ../shared/data/spaceomicsbench
+    mode: str = ""  # empty: GENEBENCH_LLM_MODE, else "auto"
+    cache_dir: str = ""  # empty: GENEBENCH_LLM_CACHE, else $GENEBENCH_DATA_DIR/llm_cache
+
+    def root(self) -> Path:
+        d = self.data_dir or default_spaceomicsbench_dir()
+        if not d:
+            raise LlmSetupError("No SpaceOmicsBench data directory configured.")
+        return Path(d)
+
+    def llm_dir(self) -> Path:
+        llm = self.root() / "llm"
+        if not (llm / "question_bank.json").is_file():
+            raise LlmSetupError(f"{llm / 'question_bank.json'} not found.")
+        return llm
+
+    def results_dir(self) -> Path:
+        return self.llm_dir() / "results"
+
+    def cache_root(self) -> Path:
+        return Path(self.cache_dir or os.environ.get("GENEBENCH_LLM_CACHE", "") or Path(default_data_dir()) / "llm_cache")
+
+    def requested_mode(self) -> str:
+        mode = (self.mode or os.environ.get("GENEBENCH_LLM_MODE", "") or "auto").lower()
+        if mode not in MODES:
+            raise LlmSetupError(f"LLM mode {mode!r} is not one of {MODES}.")
+        return mode
+
+    def resolve_mode(self, api_key_present: bool) -> str:
+        """'replay' or 'live', or a clear failure saying what to configure."""
+        mode = self.requested_mode()
+        from genebench_assets.science.llm.replay import discover_stored_runs
+
+        if mode == "live":
+            if not api_key_present:
+                raise LlmSetupError("LLM mode is 'live' but ANTHROPIC_API_KEY is not set.")
+            self.llm_dir()
+            return "live"
+        has_results = bool(discover_stored_runs(self.results_dir()))
+        if has_results:
+            return "replay"
+        raise LlmSetupError(f"No stored judged results in {self.results_dir()} to replay (mode {mode}).")
+
+
+class AnthropicResource(dg.ConfigurableResource):
+    """Anthropic Messages API settings for live answering and judging.
+
+    ``api_key``: bind ``dg.EnvVar("ANTHROPIC_API_KEY")`` to take it from the environment explicitly;
+    left unset, the key is read from ``ANTHROPIC_API_KEY`` when a call is made, so that an absent
+    key never breaks loading or other jobs."""
+
+    api_key: Optional[str] = None
+    model: str = os.environ.get("GENEBENCH_LLM_MODEL", "claude-sonnet-4-6")
+    temperature: float = 0.3  # answering, SPEC §12
+    max_tokens: int = 2000  # answering, SPEC §12
+    judge_model: str = os.environ.get("GENEBENCH_LLM_JUDGE_MODEL", "claude-sonnet-4-6")
+    judge_max_tokens: int = 2048  # the judge runs at temperature 0
+    judge_parse_attempts: int = 2
+    max_retries: int = 4  # the SDK's own retries (429, 5xx, connection errors)
+    timeout_sec: float = 120.0
+
+    def resolved_api_key(self) -> str:
+        return self.api_key or os.environ.get("ANTHROPIC_API_KEY", "")
+
+    def client(self):
+        """An ``anthropic.Anthropic`` client; tests override this to inject a mock transport."""
+        from genebench_assets.science.llm.anthropic_calls import make_client
+
+        key = self.resolved_api_key()
+        if not key:
+            raise LlmSetupError("ANTHROPIC_API_KEY is not set.")
+        return make_client(key, max_retries=self.max_retries, timeout=self.timeout_sec)
