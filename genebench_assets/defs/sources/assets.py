@@ -94,7 +94,12 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
         for f in files_by_osd[study.osd]:
             context.log.info(f"  {f.file_name}: {f.size} bytes, sha256 {f.sha256[:12]}…")
     counts, samples = assemble_pair(studies, files_by_osd)
+    # Parquet drops DataFrame.attrs: keep the parser's reports (samples removed by a catalog filter,
+    # fractional RSEM counts rounded) as JSON and in the metadata.
+    dropped = dict(samples.attrs.get("dropped_samples", {}))
+    parse_report = counts.attrs.get("parse_report") or counts.attrs.get("parse_reports", {})
     store = TableStore(settings.data_dir)
+    store.write_json({"dropped_samples": dropped, "parse_report": parse_report}, "raw_reports", tissue, mission)
     _, sha = store.write_frame(counts, "raw_counts", tissue, mission)
     store.write_frame(samples, "raw_samples", tissue, mission)
     raw_files = [f.provenance() for fs in files_by_osd.values() for f in fs]
@@ -107,6 +112,9 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
             "studies": ", ".join(s.osd for s in studies),
             "source_mode": osdr_source.mode,
             "simulated": osdr_source.simulated,
+            "n_dropped_by_catalog_filter": len(dropped),
+            "dropped_by_catalog_filter": dg.MetadataValue.json(dict(list(dropped.items())[:200])),
+            "parse_report": dg.MetadataValue.json(parse_report),
             "raw_files": dg.MetadataValue.md(raw_files_markdown(raw_files)),
             "sha256": sha,
             **provenance_metadata(upstream=[], raw_files=raw_files),

@@ -28,7 +28,7 @@ class OsdrSource(dg.ConfigurableResource):
     mirror_root: str = os.environ.get("GENEBENCH_MIRROR", "")
     osdr_base_url: str = os.environ.get("GENEBENCH_OSDR_URL", "https://osdr.nasa.gov")
     demo_seed: int = 42
-    demo_n_genes: int = int(os.environ.get("GENEBENCH_DEMO_GENES", "3000"))
+    demo_n_genes: int = int(os.environ.get("GENEBENCH_DEMO_GENES", "6000"))
     demo_publish_held_back: bool = os.environ.get("GENEBENCH_DEMO_PUBLISH", "") not in ("", "0", "false", "no")
 
     def _check_mode(self) -> None:
