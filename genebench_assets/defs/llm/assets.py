@@ -138,7 +138,7 @@ def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict,
             else:
                 prompt = prompts.build_judge_prompt(by_id[a.question_id], a.response, bank.ground_truth, bank.schema)
                 call, j = anthropic_calls.judge(client, prompt, model=anthropic.judge_model, weights=weights,
-                                                max_tokens=anthropic.judge_max_tokens, cache=cache,
+                                                max_tokens=anthropic.judge_max_tokens, temperature=anthropic.judge_temperature, cache=cache,
                                                 parse_attempts=anthropic.judge_parse_attempts)
             rows.append({
                 "model": a.model, "model_name": a.model_name, "question_id": a.question_id, "modality": a.modality,
@@ -175,8 +175,9 @@ def _bar_chart_markdown(table: pd.DataFrame) -> str:
 
     t = table.iloc[::-1]
     fig, ax = plt.subplots(figsize=(6, 0.28 * len(t) + 0.9), dpi=72)
-    err = [t["mean_weighted_score"] - t["ci_low"], t["ci_high"] - t["mean_weighted_score"]]
-    ax.barh(t["model"], t["mean_weighted_score"], xerr=err, color="#4c72b0", ecolor="#333333", capsize=2)
+    mean = t["mean_weighted_score"].to_numpy(float)
+    err = [mean - t["ci_low"].to_numpy(float), t["ci_high"].to_numpy(float) - mean]
+    ax.barh(t["model"].tolist(), mean, xerr=err, color="#4c72b0", ecolor="#333333", capsize=2)
     ax.set_xlim(1, 5)
     ax.set_xlabel("mean weighted score (1-5), 95% bootstrap CI")
     ax.tick_params(labelsize=8)
@@ -191,13 +192,22 @@ def _json_safe(records: list[dict]) -> list[dict]:
     return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in records]
 
 
+def _scores_by_model(llm_judge_scores) -> dict[str, pd.DataFrame]:
+    # IO managers hand a partitioned input to an unpartitioned asset as {partition: value}, but as the
+    # bare value when there is a single partition (UPathIOManager does): accept both.
+    if isinstance(llm_judge_scores, pd.DataFrame):
+        return {str(llm_judge_scores["model"].iloc[0]) if len(llm_judge_scores) else "": llm_judge_scores}
+    return dict(llm_judge_scores or {})
+
+
 @dg.asset(group_name=GROUP, description="Per model: mean weighted score with bootstrap CI, by difficulty, modality "
           "and dimension, flags and failures; the length-bias Spearman (output tokens vs score). Bar chart in metadata.")
-def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_judge_scores: dict[str, pd.DataFrame]) -> dg.Output[dict]:
+def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_judge_scores) -> dg.Output[dict]:
     bank = _bank(llm_question_bank)
-    if not llm_judge_scores:
+    by_model = _scores_by_model(llm_judge_scores)
+    if not by_model:
         raise dg.Failure(description="no llm_judge_scores partitions materialized yet")
-    scores = pd.concat([llm_judge_scores[k] for k in sorted(llm_judge_scores)], ignore_index=True)
+    scores = pd.concat([by_model[k] for k in sorted(by_model)], ignore_index=True)
     stale = sorted(set(scores["question_bank_hash"]) - {bank.content_hash})
     if stale:
         raise dg.Failure(description=f"judge scores were made from another question bank version ({stale}); rematerialize them")
@@ -216,6 +226,8 @@ def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, 
         "judge_models": sorted(set(scores["judge_model"].dropna())),
         "models": _json_safe(table.to_dict("records")),
         "length_bias": bias,
+        # the stored files' summary format (3-decimal means, flag counts), recomputed per model
+        "published_summaries": {m: replay.published_summary(df, list(bank.schema.weights)) for m, df in scores.groupby("model", sort=True)},
     }
     return dg.Output(value, metadata={
         "n_models": len(table),

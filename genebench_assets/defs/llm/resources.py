@@ -106,10 +106,13 @@ class AnthropicResource(dg.ConfigurableResource):
 
     api_key: Optional[str] = None
     model: str = os.environ.get("GENEBENCH_LLM_MODEL", "claude-sonnet-4-6")
-    temperature: float = 0.3  # answering, SPEC §12
+    # SPEC §12 wants 0.3 (answers) and 0 (judge), but SDK 2.x / API 2026-10-21 reject sampling
+    # parameters with a 400; None sends none. Set a number only for an API that accepts it.
+    temperature: Optional[float] = None
+    judge_temperature: Optional[float] = None
     max_tokens: int = 2000  # answering, SPEC §12
     judge_model: str = os.environ.get("GENEBENCH_LLM_JUDGE_MODEL", "claude-sonnet-4-6")
-    judge_max_tokens: int = 2048  # the judge runs at temperature 0
+    judge_max_tokens: int = 2048
     judge_parse_attempts: int = 2
     max_retries: int = 4  # the SDK's own retries (429, 5xx, connection errors)
     timeout_sec: float = 120.0

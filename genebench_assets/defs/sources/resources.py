@@ -70,5 +70,7 @@ class OsdrSource(dg.ConfigurableResource):
             return MirrorSource(self.mirror_root, source_mode="mirror").fetch_study(study)
         from genebench_assets.science.osdr.live_client import OsdrClient
 
-        client = OsdrClient(Path(data_dir) / "osdr_cache", base_url=self.osdr_base_url)
-        return client.fetch_study(study)
+        # httpx logs full URLs at INFO, signed object-store URLs included: keep them out of run logs.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        with OsdrClient(Path(data_dir) / "osdr_cache", base_url=self.osdr_base_url) as client:
+            return client.fetch_study(study)

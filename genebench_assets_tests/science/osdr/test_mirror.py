@@ -1,0 +1,131 @@
+"""A local mirror `OSD-N/<GeneLab files>`: same selection as the live mode, provenance = file path."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from genebench_assets.science.osdr.mirror import MirrorSource
+from genebench_assets.science.osdr.source_files import (
+    COUNTS,
+    NORMALIZED_COUNTS,
+    RUNSHEET,
+    SAMPLE_TABLE,
+    MissingStudyFilesError,
+    StudyDataError,
+)
+from genebench_assets.science.study_catalog import Study
+from genebench_assets_tests.conftest import shared_path
+
+COUNTS_NAME = "GLDS-48_rna_seq_RSEM_Unnormalized_Counts_GLbulkRNAseq.csv"
+RUNSHEET_NAME = "GLDS-48_bulkRNASeq_v1_runsheet.csv"
+OSD48 = Study(osd="OSD-48", glds_prefix="GLDS-48", tissue="liver", mission="RR-1", expected_flight=7, expected_ground=7)
+
+
+def write(folder: Path, name: str, text: str = "gene_id,S1\nENSMUSG00000000001,5\n") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_fetch_study_with_the_real_runsheet(tmp_path):
+    folder = tmp_path / "mirror" / "OSD-48"
+    counts = write(folder, COUNTS_NAME)
+    shutil.copy(shared_path("osdr_api", RUNSHEET_NAME), folder / RUNSHEET_NAME)  # tmp copy, never in the repo
+    write(folder, "GLDS-48_metadata_RR1-NASA-ISA.zip", "zip")
+
+    files = MirrorSource(tmp_path / "mirror").fetch_study(OSD48)
+    assert {f.kind: f.file_name for f in files} == {COUNTS: COUNTS_NAME, RUNSHEET: RUNSHEET_NAME}
+    for f in files:
+        assert f.path == folder.absolute() / f.file_name
+        assert f.origin == str(f.path)
+        assert f.size == f.path.stat().st_size
+        assert f.sha256 == hashlib.sha256(f.path.read_bytes()).hexdigest()
+        assert f.source_mode == "mirror" and f.osd == "OSD-48"
+        assert datetime.fromisoformat(f.fetched_at).tzinfo is not None
+    assert files[0].path == counts.absolute()
+
+
+def test_demo_mode_is_recorded_and_full_sets_are_selected(tmp_path):
+    folder = tmp_path / "demo_osdr" / "OSD-48"
+    for name in (COUNTS_NAME, "GLDS-48_rna_seq_Normalized_Counts_GLbulkRNAseq.csv",
+                 "GLDS-48_rna_seq_SampleTable_GLbulkRNAseq.csv", RUNSHEET_NAME):
+        write(folder, name)
+    files = MirrorSource(str(tmp_path / "demo_osdr"), source_mode="demo").fetch_study(OSD48)
+    assert [f.kind for f in files] == [COUNTS, NORMALIZED_COUNTS, SAMPLE_TABLE, RUNSHEET]
+    assert {f.source_mode for f in files} == {"demo"}
+
+
+def test_osd_686_reads_glds_617_files(tmp_path):
+    folder = tmp_path / "OSD-686"
+    write(folder, "GLDS-617_rna_seq_RSEM_Unnormalized_Counts_GLbulkRNAseq.csv")
+    write(folder, "GLDS-617_rna_seq_SampleTable_GLbulkRNAseq.csv")
+    study = Study(osd="OSD-686", glds_prefix="GLDS-617", tissue="liver", mission="MHU-2", expected_flight=3, expected_ground=3)
+    files = MirrorSource(tmp_path).fetch_study(study)
+    assert [f.file_name for f in files] == ["GLDS-617_rna_seq_RSEM_Unnormalized_Counts_GLbulkRNAseq.csv",
+                                            "GLDS-617_rna_seq_SampleTable_GLbulkRNAseq.csv"]
+
+
+def test_list_files_is_sorted_and_skips_hidden_temp_files_and_folders(tmp_path):
+    folder = tmp_path / "OSD-48"
+    write(folder, RUNSHEET_NAME)
+    write(folder, COUNTS_NAME)
+    write(folder, f".{COUNTS_NAME}.abc123.tmp")  # an atomic write in progress
+    (folder / "subdir").mkdir()
+    assert MirrorSource(tmp_path).list_files("OSD-48") == [RUNSHEET_NAME, COUNTS_NAME]
+
+
+def test_missing_study_folder_names_the_folder(tmp_path):
+    with pytest.raises(MissingStudyFilesError) as info:
+        MirrorSource(tmp_path).fetch_study(OSD48)
+    msg = str(info.value)
+    assert msg.startswith("OSD-48: ") and str(tmp_path / "OSD-48") in msg and "does not exist" in msg
+
+
+def test_folder_without_the_expected_files_names_folder_and_what_is_missing(tmp_path):
+    folder = tmp_path / "OSD-48"
+    write(folder, RUNSHEET_NAME)
+    write(folder, "GLDS-48_rna_seq_RSEM_Unnormalized_Counts_GLbulkRNAseq.csv.partial")
+    with pytest.raises(MissingStudyFilesError) as info:
+        MirrorSource(tmp_path, source_mode="demo").fetch_study(OSD48)
+    msg = str(info.value)
+    assert msg.startswith("OSD-48: ") and f"demo folder {folder.absolute()}" in msg
+    assert COUNTS_NAME in msg and ".partial" in msg
+
+
+def test_accession_that_is_not_a_folder_name_is_refused(tmp_path):
+    with pytest.raises(StudyDataError, match="osd"):
+        MirrorSource(tmp_path).list_files("../OSD-48")
+
+
+def test_demo_mirror_and_live_client_yield_the_same_files(tmp_path):
+    """The demo writes what the live mode downloads: serve the demo's own OSDR-shaped listing and
+    files through the live client (MockTransport) and compare with reading the folder directly."""
+    import json
+
+    import httpx
+
+    from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
+    from genebench_assets.science.osdr.live_client import OsdrClient
+    from genebench_assets.science.study_catalog import load_catalog
+
+    root = tmp_path / "demo_osdr"
+    manifest = write_demo_mirror(root, load_catalog(), seed=42, n_genes=400)
+    listing = json.loads((root / manifest["studies"]["OSD-48"]["files"]["listing"]).read_text())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/osdr/data/osd/files/"):
+            return httpx.Response(200, json=listing)
+        osd, name = request.url.path.split("/")[-2], request.url.params.get("file")
+        return httpx.Response(200, content=(root / osd / name).read_bytes())
+
+    from_folder = MirrorSource(root, source_mode="demo").fetch_study(OSD48)
+    with OsdrClient(tmp_path / "cache", transport=httpx.MockTransport(handler), sleep=lambda s: None) as client:
+        from_live = client.fetch_study(OSD48)
+    key = lambda files: [(f.kind, f.file_name, f.size, f.sha256) for f in files]  # noqa: E731
+    assert key(from_live) == key(from_folder) and {f.kind for f in from_folder} == {COUNTS, RUNSHEET}
