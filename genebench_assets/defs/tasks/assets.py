@@ -52,6 +52,7 @@ def lomo_folds(context: dg.AssetExecutionContext, settings: GenebenchSettings) -
             "task_id": catalog.task_ids[tissue],
             "protocol": settings.protocol,
             "n_folds": len(folds),
+            "skipped_folds": dg.MetadataValue.json([sk.to_dict() for sk in getattr(folds, "skipped", [])]),
             "folds": dg.MetadataValue.md(frame_markdown(summary)),
             "sha256": sha,
             **provenance_metadata(upstream=data.upstream, raw_files=data.raw_files, protocol=settings.protocol),
