@@ -1,8 +1,5 @@
 import dagster as dg
 
-from genebench_assets.defs.evaluation import assets
+from genebench_assets.defs.evaluation.assets import evaluation_controls_bracket, evaluation_summary
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([assets]),
-    asset_checks=dg.load_asset_checks_from_modules([assets]),
-)
+defs = dg.Definitions(assets=[evaluation_summary], asset_checks=[evaluation_controls_bracket])

@@ -1,5 +1,5 @@
 import dagster as dg
 
-from genebench_assets.defs.expression import assets
+from genebench_assets.defs.expression.assets import normalized_expression
 
-defs = dg.Definitions(assets=dg.load_assets_from_modules([assets]))
+defs = dg.Definitions(assets=[normalized_expression])

@@ -1,5 +1,5 @@
 import dagster as dg
 
-from genebench_assets.defs.models import assets
+from genebench_assets.defs.models.assets import model_predictions
 
-defs = dg.Definitions(assets=dg.load_assets_from_modules([assets]))
+defs = dg.Definitions(assets=[model_predictions])

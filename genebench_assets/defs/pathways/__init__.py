@@ -1,5 +1,6 @@
 import dagster as dg
 
-from genebench_assets.defs.pathways import assets
+from genebench_assets.defs.pathways.assets import (
+    differential_expression, gene_sets, nes_conservation, pathway_nes, pathway_scores)
 
-defs = dg.Definitions(assets=dg.load_assets_from_modules([assets]))
+defs = dg.Definitions(assets=[gene_sets, pathway_scores, differential_expression, pathway_nes, nes_conservation])
