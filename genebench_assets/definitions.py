@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from genebench_assets.defs import evaluation, expression, llm, models, pathways, refresh, sources, tasks
+from genebench_assets.defs import evaluation, expression, llm, models, pathways, refresh, release, sources, tasks
 from genebench_assets.defs.jobs import JOBS
 from genebench_assets.defs.models.assets import ModelSettings
 from genebench_assets.defs.pathways.resources import GeneSetSettings
@@ -19,6 +19,7 @@ defs = dg.Definitions.merge(
     models.defs,
     evaluation.defs,
     refresh.defs,
+    release.defs,
     llm.defs,
     dg.Definitions(
         jobs=JOBS,

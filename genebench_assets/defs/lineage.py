@@ -13,11 +13,13 @@ import dagster as dg
 from genebench_assets.defs.provenance import raw_files_markdown
 
 
-def partition_key(partition: str) -> str | dg.MultiPartitionKey:
-    """Our provenance writes study partitions as 'tissue|mission'; Dagster's key orders dimensions by name."""
+def partition_key(asset: str, partition: str) -> str | dg.MultiPartitionKey:
+    """Our provenance writes 'tissue|mission' (or 'tissue|collection' for release assets);
+    Dagster's multi-partition key orders the dimensions by name."""
     if "|" in partition:
-        tissue, mission = partition.split("|", 1)
-        return dg.MultiPartitionKey({"tissue": tissue, "mission": mission})
+        tissue, second = partition.split("|", 1)
+        dim = "collection" if asset.startswith("release_") else "mission"
+        return dg.MultiPartitionKey({"tissue": tissue, dim: second})
     return partition
 
 
@@ -25,7 +27,7 @@ def latest_materialization(instance: dg.DagsterInstance, asset: str, partition: 
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(
             asset_key=dg.AssetKey(asset),
-            asset_partitions=[str(partition_key(partition))] if partition else None,
+            asset_partitions=[str(partition_key(asset, partition))] if partition else None,
         ),
         limit=1,
     ).records
@@ -105,7 +107,7 @@ def render_lineage_text(chain: dict[str, Any]) -> str:
         + (f", fold {chain['fold']}" if chain.get("fold") else "")
         + (f", features {chain['feature_set']}" if chain.get("feature_set") else ""),
         f"code version {chain.get('code_version')}, protocol {chain.get('protocol')}",
-        f"evaluation_summary[{ev['partition']}] run {ev.get('run_id', '')[:8]} data version {ev.get('data_version')}",
+        f"{ev['asset']}[{ev['partition']}] run {ev.get('run_id', '')[:8]} data version {ev.get('data_version')}",
     ]
     for k, v in sorted(ev.get("metrics", {}).items()):
         lines.append(f"    {k} = {v:.3f}")
@@ -122,7 +124,7 @@ def render_lineage_text(chain: dict[str, Any]) -> str:
     lines.append("  <- raw OSDR files:")
     for f in chain.get("raw_files", []):
         lines.append(f"       {f.get('osd')}  {f.get('file_name')}  sha256 {f.get('sha256')}  "
-                     f"[{f.get('source_mode')}, fetched {f.get('fetched_at')}]")
+                     f"[{f.get('source_mode')}" + (f", fetched {f['fetched_at']}" if f.get("fetched_at") else "") + "]")
     return "\n".join(lines)
 
 

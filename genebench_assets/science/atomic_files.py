@@ -36,9 +36,10 @@ def write_parquet(df: pd.DataFrame, target: str | Path) -> Path:
     return Path(target)
 
 
-def write_json(obj: Any, target: str | Path) -> Path:
+def write_json(obj: Any, target: str | Path, *, sort_keys: bool = True, indent: int = 1) -> Path:
+    """sort_keys=False keeps the caller's key order (published result schemas are ordered)."""
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=_json_default))
+        tmp.write_text(json.dumps(obj, indent=indent, sort_keys=sort_keys, default=_json_default))
     return Path(target)
 
 

@@ -1,0 +1,22 @@
+"""Where the published GeneLab benchmark release lives, and where reproduced result files go."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from genebench_assets.defs.settings import default_data_dir, default_shared_data
+
+COLLECTIONS = ["hallmark", "kegg", "reactome", "mitocarta"]
+
+
+class ReleaseSettings(dg.ConfigurableResource):
+    release_dir: str = os.environ.get("GENEBENCH_RELEASE_DIR", str(Path(default_shared_data()) / "genelab_release"))
+    out_dir: str = os.environ.get("GENEBENCH_RELEASE_OUT", str(Path(default_data_dir()) / "release_results"))
+
+    def checked_release_dir(self) -> Path:
+        path = Path(self.release_dir)
+        if not (path / "tasks").is_dir():
+            raise dg.Failure(f"GeneLab release not found: {path} has no tasks/ folder "
+                             "(set GENEBENCH_RELEASE_DIR or pass --release)")
+        return path
