@@ -1,0 +1,100 @@
+"""GeneLab text-LLM track (SPEC §10): per test sample a prompt of its top-N genes (train-standardized,
+among the fold's variance-selected genes); the model answers A (Flight) or B (Ground) with a
+confidence; the answers become a normal Category A submission, scored by the Category A evaluator."""
+
+import os
+
+import dagster as dg
+import pandas as pd
+
+from genebench_assets.defs.llm.resources import AnthropicResource
+from genebench_assets.defs.partitions import tissue_partitions
+from genebench_assets.defs.pathways.resources import GeneSetSettings
+from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.sources.resources import OsdrSource
+from genebench_assets.defs.tasks.assets import lomo_folds
+from genebench_assets.defs.tissue_inputs import load_tissue
+from genebench_assets.science.table_store import TableStore
+
+
+def task_folds_from_ours(task_id: str, folds) -> "TaskFolds":
+    from genebench_assets.science.folds import fold_test_labels
+    from genebench_assets.science.submission import FoldSpec, TaskFolds
+
+    specs = []
+    for f in folds:
+        y = fold_test_labels(f)
+        specs.append(FoldSpec(fold_id=f.fold_id, test_mission=f.test_mission, train_ids=tuple(f.train_ids),
+                              test_ids=tuple(y.index), test_labels=tuple(float(v) for v in y.to_numpy()),
+                              optional=f.fold_id.endswith("_holdout")))
+    return TaskFolds(task_id=task_id, folds=tuple(sorted(specs, key=lambda s: s.fold_id)))
+
+
+@dg.asset(
+    group_name="llm",
+    partitions_def=tissue_partitions,
+    deps=[lomo_folds],
+    description="SPEC §10 text-LLM track: prompts per test sample from the fold's training-only gene "
+    "ranking, zero- or few-shot (examples from training samples only), answers parsed into P(Flight), "
+    "written as a Category A submission and scored by the Category A evaluator. Needs ANTHROPIC_API_KEY.",
+)
+def text_llm_predictions(context: dg.AssetExecutionContext, settings: GenebenchSettings, anthropic: AnthropicResource,
+                         gene_set_settings: GeneSetSettings, osdr_source: OsdrSource) -> dg.MaterializeResult:
+    from genebench_assets.defs.pathways.assets import load_gene_sets
+    from genebench_assets.science.folds import Fold, fold_matrices
+    from genebench_assets.science.llm.anthropic_calls import ResponseCache, text_track_asker
+    from genebench_assets.science.llm.text_track import make_submission, predict_fold, prompts_markdown
+    from genebench_assets.science.submission import check_submission, render_score_table, score_submission
+
+    tissue = context.partition_key
+    k_shot = int(os.environ.get("GENEBENCH_TEXT_LLM_SHOTS", "0"))
+    catalog = settings.catalog()
+    store = TableStore(settings.data_dir)
+    data = load_tissue(store, catalog, tissue)
+    folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
+    _, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
+    symbols = symbol_map.to_dict()
+    ask = text_track_asker(anthropic.client(), model=anthropic.model, temperature=anthropic.temperature,
+                           cache=ResponseCache(settings.path("llm_cache")))
+    predictions, examples, first_prompts, unparsed = {}, {}, None, 0
+    for fold in folds:
+        X_train, y_train, X_test = fold_matrices(fold, data.expression)  # no test labels here
+        fp = predict_fold(X_train, y_train, X_test, symbols, ask, k_shot=k_shot, tissue=tissue)
+        predictions[fold.fold_id] = fp.probabilities
+        examples[fold.fold_id] = fp.example_ids
+        unparsed += fp.n_unparsed
+        first_prompts = first_prompts or fp.prompts
+        context.log.info(f"{tissue} {fold.fold_id}: {len(fp.probabilities)} samples, {fp.n_unparsed} unparsed")
+    model_name = f"text-llm-{anthropic.model}-{k_shot}shot".replace("/", "-")[:50]
+    submission = make_submission(catalog.task_ids[tissue], model_name, predictions)
+    task = task_folds_from_ours(catalog.task_ids[tissue], folds)
+    check_submission(submission, task)
+    result = score_submission(submission, task, randomness="strict" if settings.protocol == "strict" else "seed_default_rng")
+    store.write_json(submission, "text_llm_predictions", tissue, "submission")
+    _, sha = store.write_json({"few_shot_examples": examples, "score": result, "n_unparsed": unparsed},
+                              "text_llm_predictions", tissue)
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={"model": anthropic.model, "k_shot": k_shot, "n_unparsed": unparsed,
+                  "score": dg.MetadataValue.md(render_score_table(result)),
+                  "prompts_first_fold": dg.MetadataValue.md(prompts_markdown(first_prompts or {})),
+                  "few_shot_examples": dg.MetadataValue.json(examples)})
+
+
+@dg.asset_check(asset=text_llm_predictions, blocking=True, partitions_def=tissue_partitions,
+                description="Few-shot examples come from each fold's training samples only.")
+def text_llm_examples_from_training_only(context, settings: GenebenchSettings):
+    from genebench_assets.defs.check_results import to_check_result
+    from genebench_assets.science.check_outcome import CheckOutcome
+    from genebench_assets.science.folds import Fold
+    from genebench_assets.science.leakage_checks import text_llm_examples_from_train_only
+
+    store = TableStore(settings.data_dir)
+    tissue = context.partition_key
+    folds = {d["fold_id"]: Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)}
+    examples = store.read_json("text_llm_predictions", tissue)["few_shot_examples"]
+    outcomes = [text_llm_examples_from_train_only(ids, folds[fid]) for fid, ids in examples.items()]
+    return to_check_result(CheckOutcome(
+        passed=all(o.passed for o in outcomes), description="few-shot example ids vs each fold's training ids",
+        metadata={"n_examples": sum(len(v) for v in examples.values())},
+        failures=[f for o in outcomes for f in (o.failures or [])]))
