@@ -37,10 +37,10 @@ def evaluate_predictions(preds: pd.DataFrame, folds: list, *, protocol: str) -> 
             groups.append(((feature_set, "positive_control"), pd.concat(pc)))
     for (feature_set, model), g in groups:
         per_fold, pooled_y, pooled_s = [], [], []
-        for fold_id, gf in g.groupby("fold_id", sort=True):
+        for fold_index, (fold_id, gf) in enumerate(g.groupby("fold_id", sort=True)):
             y = labels[fold_id].loc[gf["sample_id"]].to_numpy()
             s = gf["score"].to_numpy()
-            res = evaluate_fold(y, s, randomness=randomness)
+            res = evaluate_fold(y, s, randomness=randomness, fold_index=fold_index)
             fold = next(f for f in folds if f.fold_id == fold_id)
             res.update({"fold_id": fold_id, "test_mission": fold.test_mission,
                         "train_missions": ", ".join(fold.train_missions),
@@ -51,11 +51,11 @@ def evaluate_predictions(preds: pd.DataFrame, folds: list, *, protocol: str) -> 
         fold_rows.extend(per_fold)
         lomo = [r for r in per_fold if not r["fold_id"].endswith("_holdout")]
         summary = summarize_task(lomo)
-        pooled = pooled_auroc(np.concatenate([y for y, r in zip(pooled_y, per_fold) if r in lomo]),
-                              np.concatenate([s for s, r in zip(pooled_s, per_fold) if r in lomo]),
+        keep = [not r["fold_id"].endswith("_holdout") for r in per_fold]
+        pooled = pooled_auroc([y for y, k in zip(pooled_y, keep) if k], [s for s, k in zip(pooled_s, keep) if k],
                               randomness=randomness)
         task_rows.append({"feature_set": feature_set, "model": model, **summary,
-                          **{f"pooled_{k}": v for k, v in pooled.items()}})
+                          **pooled})
     return pd.DataFrame(fold_rows), pd.DataFrame(task_rows)
 
 
@@ -165,6 +165,14 @@ def evaluation_controls_bracket(context, settings: GenebenchSettings):
     from genebench_assets.defs.check_results import to_check_result
     from genebench_assets.science.evaluation import controls_bracket
 
+    from genebench_assets.science.check_outcome import CheckOutcome
+
     tasks = TableStore(settings.data_dir).read_frame("evaluation_summary", context.partition_key)
-    by_model = {f"{r['feature_set']}/{r['model']}": float(r["mean_auroc"]) for _, r in tasks.iterrows()}
-    return to_check_result(controls_bracket(by_model))
+    results, problems = {}, []
+    for feature_set, g in tasks.groupby("feature_set"):
+        res = controls_bracket({r["model"]: float(r["mean_auroc"]) for _, r in g.iterrows()})
+        results[feature_set] = {"negative": res["negative"], "positive": res["positive"]}
+        problems += [f"{feature_set}: {p}" for p in res["problems"]]
+    return to_check_result(CheckOutcome(
+        passed=not problems, description="mean AUROC of the negative (random) and positive (label) controls",
+        metadata={"controls": results}, failures=problems))
