@@ -8,6 +8,8 @@ import dagster as dg
 import pandas as pd
 
 from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
+from genebench_assets.defs.pathways.resources import GeneSetSettings
+from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.tasks.assets import lomo_folds
@@ -35,7 +37,8 @@ class ModelSettings(dg.ConfigurableResource):
     "training features and labels and test features only, never test labels.",
 )
 def model_predictions(
-    context: dg.AssetExecutionContext, settings: GenebenchSettings, model_settings: ModelSettings
+    context: dg.AssetExecutionContext, settings: GenebenchSettings, model_settings: ModelSettings,
+    gene_set_settings: GeneSetSettings, osdr_source: OsdrSource,
 ) -> dg.MaterializeResult:
     from genebench_assets.science.folds import Fold, fold_matrices
     from genebench_assets.science.models import fit_predict
@@ -52,7 +55,7 @@ def model_predictions(
             elif feature_set == "pathways":
                 from genebench_assets.defs.pathways.fold_features import pathway_fold_matrices
 
-                X_train, y_train, X_test = pathway_fold_matrices(fold, data, settings)
+                X_train, y_train, X_test = pathway_fold_matrices(fold, data, settings, gene_set_settings, osdr_source)
             else:
                 raise dg.Failure(f"unknown feature set {feature_set!r} (known: genes, pathways)")
             for model in model_settings.models:
@@ -61,15 +64,18 @@ def model_predictions(
                 elapsed = time.perf_counter() - t0
                 timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model,
                                 "n_features": X_train.shape[1], "fit_seconds": round(elapsed, 3)})
+                # Fit times live beside the table, not in it: the table's hash is the data version,
+                # and the same inputs must give the same version.
                 for sid, s in zip(X_test.index, scores):
                     rows.append({"fold_id": fold.fold_id, "test_mission": fold.test_mission,
                                  "feature_set": feature_set, "model": model, "sample_id": sid,
-                                 "score": float(s), "fit_seconds": elapsed})
+                                 "score": float(s)})
             context.log.info(f"{tissue} {fold.fold_id} {feature_set}: {X_train.shape[1]} features, "
                              f"{len(model_settings.models)} models fitted")
     preds = pd.DataFrame(rows)
     _, sha = store.write_frame(preds, "model_predictions", tissue)
     timing = pd.DataFrame(timings)
+    store.write_json(timings, "model_fit_times", tissue)
     fold_sha = store.sha256("lomo_folds", tissue, ext="json")
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),

@@ -11,13 +11,9 @@ import pandas as pd
 from genebench_assets.science.table_store import TableStore
 
 
-def pathway_fold_matrices(fold, data, settings, collection: str | None = None):
+def pathway_fold_matrices(fold, data, settings, gs_settings, source, collection: str | None = None):
     from genebench_assets.defs.pathways.assets import load_gene_sets, symbol_expression
-    from genebench_assets.defs.pathways.resources import GeneSetSettings
-    from genebench_assets.defs.sources.resources import OsdrSource
 
-    source = OsdrSource()
-    gs_settings = GeneSetSettings()
     sets, symbol_map, _ = load_gene_sets(settings, gs_settings, source)
     collection = collection or next(iter(sets))
     train_ids, test_ids = list(fold.train_ids), list(fold.test_ids)

@@ -2,8 +2,6 @@
 (small files) so that placement can say whether it has counts and enough samples per group."""
 
 import re
-from pathlib import Path
-
 from genebench_assets.science.osdr_discovery import Candidate
 from genebench_assets.science.study_catalog import StudyCatalog
 
@@ -28,12 +26,11 @@ def mission_from_hit(source: dict) -> str | None:
 def live_candidates(source, data_dir: str, catalog: StudyCatalog, client=None) -> list[Candidate]:
     from genebench_assets.defs.refresh.candidates import _group_counts
     from genebench_assets.science.osdr.genelab_files import select_study_files
-    from genebench_assets.science.osdr.live_client import OsdrClient
     from genebench_assets.science.osdr.source_files import MissingStudyFilesError, RUNSHEET, SAMPLE_TABLE
 
     known = {s.osd for s in catalog.studies} | catalog.excluded_osd()
     owned = client is None
-    client = client or OsdrClient(Path(data_dir) / "osdr_cache", base_url=source.osdr_base_url)
+    client = client or source.make_client(data_dir)
     try:
         out = []
         for hit in client.search_studies():

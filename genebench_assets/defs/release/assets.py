@@ -149,5 +149,5 @@ def release_evaluation(context, settings: GenebenchSettings, release_settings: R
 
 
 release_job = dg.define_asset_job(
-    "release_job", selection=dg.AssetSelection.groups("release"), partitions_def=release_partitions,
+    "release_job", selection=dg.AssetSelection.groups("release"),
     description="The published pathway-level LOMO on the GeneLab release (genebench reproduce pathway-lomo).")

@@ -68,9 +68,13 @@ class OsdrSource(dg.ConfigurableResource):
             if not self.mirror_root:
                 raise dg.Failure("source mode 'mirror' needs a mirror_root (set GENEBENCH_MIRROR)")
             return MirrorSource(self.mirror_root, source_mode="mirror").fetch_study(study)
+        with self.make_client(data_dir) as client:
+            return client.fetch_study(study)
+
+    def make_client(self, data_dir: str | Path):
+        """The live OSDR client (tests override this to serve recorded responses)."""
         from genebench_assets.science.osdr.live_client import OsdrClient
 
         # httpx logs full URLs at INFO, signed object-store URLs included: keep them out of run logs.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        with OsdrClient(Path(data_dir) / "osdr_cache", base_url=self.osdr_base_url) as client:
-            return client.fetch_study(study)
+        return OsdrClient(Path(data_dir) / "osdr_cache", base_url=self.osdr_base_url)
