@@ -9,7 +9,6 @@ import json
 import os
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 
@@ -67,6 +66,12 @@ def cmd_materialize(args: argparse.Namespace) -> int:
                 run("study_job", dg.MultiPartitionKey({"tissue": t, "mission": m}), f"{t} {m}")
     for tissue in tissues:
         run("tissue_job", tissue, tissue)
+    if args.nes:
+        for tissue in tissues:
+            for t, m in catalog.pairs():
+                if t == tissue:
+                    run("nes_study_job", dg.MultiPartitionKey({"tissue": t, "mission": m}), f"{t} {m}")
+            run("nes_tissue_job", tissue, tissue)
     print(f"done in {time.perf_counter() - t0:.1f}s; {len(failures)} failed" + (f": {failures}" if failures else ""))
     return 1 if failures else 0
 
@@ -134,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("materialize", help="materialize the benchmark (default: embedded simulated demo)")
     m.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
     m.add_argument("--source", choices=["demo", "osdr", "mirror"], help="override GENEBENCH_SOURCE")
-    m.add_argument("--profile", action="store_true", help="print peak traced memory at the end")
+    m.add_argument("--nes", action="store_true",
+                   help="also DESeq2 -> prerank NES -> NES conservation (slow: pydeseq2 fits every gene)")
     m.set_defaults(func=cmd_materialize)
 
     r = sub.add_parser("reproduce", help="reproduce published numbers")
@@ -169,12 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "profile", False):
-        tracemalloc.start()
-    code = args.func(args)
-    if getattr(args, "profile", False):
-        print(f"peak traced memory: {tracemalloc.get_traced_memory()[1] / 2**20:.0f} MiB")
-    return code
+    return args.func(args)
 
 
 if __name__ == "__main__":

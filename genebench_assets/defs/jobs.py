@@ -1,13 +1,15 @@
-"""Jobs: the default benchmark (everything but the LLM group), split by partitioning so that each job
-has one partitions definition."""
+"""Jobs, split by partitioning so that each job has one partitions definition.
 
-from __future__ import annotations
+The benchmark path (catalog -> study -> tissue) is what `genebench materialize` builds by default.
+NES (DESeq2 Wald statistics -> prerank GSEA -> conservation) is its own pair of jobs: pydeseq2's
+per-gene dispersion fits cost tens of seconds per study on 2 cores, and NES feeds no AUROC."""
 
 import dagster as dg
 
-STUDY_ASSETS = ["raw_counts", "sample_metadata", "normalized_expression", "pathway_scores",
-                "differential_expression", "pathway_nes"]
-TISSUE_ASSETS = ["lomo_folds", "model_predictions", "evaluation_summary", "nes_conservation"]
+STUDY_ASSETS = ["raw_counts", "sample_metadata", "normalized_expression", "pathway_scores"]
+TISSUE_ASSETS = ["lomo_folds", "model_predictions", "evaluation_summary"]
+NES_STUDY_ASSETS = ["differential_expression", "pathway_nes"]
+NES_TISSUE_ASSETS = ["nes_conservation"]
 GLOBAL_ASSETS = ["osdr_catalog", "gene_sets"]
 
 catalog_job = dg.define_asset_job(
@@ -15,9 +17,15 @@ catalog_job = dg.define_asset_job(
     description="Study catalog (registers mission partitions) and gene sets.")
 study_job = dg.define_asset_job(
     "study_job", selection=dg.AssetSelection.assets(*STUDY_ASSETS),
-    description="Per (tissue, mission) study: raw counts -> metadata -> normalized -> pathway scores, DE, NES.")
+    description="Per (tissue, mission) study: raw counts -> sample metadata -> normalized expression -> pathway scores.")
 tissue_job = dg.define_asset_job(
     "tissue_job", selection=dg.AssetSelection.assets(*TISSUE_ASSETS),
-    description="Per tissue: LOMO folds (blocking leakage checks) -> predictions -> evaluation; NES conservation.")
+    description="Per tissue: LOMO folds (blocking leakage checks) -> model predictions -> evaluation.")
+nes_study_job = dg.define_asset_job(
+    "nes_study_job", selection=dg.AssetSelection.assets(*NES_STUDY_ASSETS),
+    description="Per study: DESeq2 Flight vs Ground (pydeseq2) -> prerank GSEA NES.")
+nes_tissue_job = dg.define_asset_job(
+    "nes_tissue_job", selection=dg.AssetSelection.assets(*NES_TISSUE_ASSETS),
+    description="Per tissue: NES conservation across missions.")
 
-JOBS = [catalog_job, study_job, tissue_job]
+JOBS = [catalog_job, study_job, tissue_job, nes_study_job, nes_tissue_job]

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -79,12 +79,15 @@ def read_symbol_map(path: str | Path) -> pd.Series:
     return series
 
 
-def map_ensembl_to_symbols(expr: pd.DataFrame, symbol_map: pd.Series) -> tuple[pd.DataFrame, dict]:
+def map_ensembl_to_symbols(
+    expr: pd.DataFrame, symbol_map: pd.Series, *, variance_samples: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, dict]:
     """(symbols x samples, report) from a genes x samples matrix indexed by Ensembl id.
 
     Unmapped genes are dropped. Among genes sharing a symbol the highest-variance one is kept
-    (variance over the columns, ddof = 1, NaN ignored; a tie keeps the first row). The kept rows stay
-    in input order; the index is the symbol (name `symbol`)."""
+    (variance over `variance_samples`, default all columns, ddof = 1, NaN ignored; a tie keeps the
+    first row). The strict protocol passes the training samples, so the choice is fitted on them
+    only. The kept rows stay in input order; the index is the symbol (name `symbol`)."""
     if expr.index.has_duplicates:
         dup = expr.index[expr.index.duplicated()].unique()
         raise ValueError(f"expression index has duplicate gene ids: {', '.join(map(str, dup[:5]))}")
@@ -93,7 +96,11 @@ def map_ensembl_to_symbols(expr: pd.DataFrame, symbol_map: pd.Series) -> tuple[p
     sub = expr.loc[mapped]
     sub_symbols = pd.Index(symbols[mapped], name="symbol")
 
-    variance = sub.var(axis=1, ddof=1, skipna=True).fillna(-np.inf).to_numpy()
+    columns = sub.columns if variance_samples is None else pd.Index(list(variance_samples))
+    unknown = columns.difference(sub.columns)
+    if len(unknown):
+        raise ValueError(f"variance sample(s) not in the expression columns: {list(unknown[:5])}")
+    variance = sub[columns].var(axis=1, ddof=1, skipna=True).fillna(-np.inf).to_numpy()
     frame = pd.DataFrame({"symbol": sub_symbols, "var": variance, "pos": np.arange(len(sub))})
     # Highest variance first, then input order: the first row of each symbol is the one to keep.
     winners = frame.sort_values(["var", "pos"], ascending=[False, True], kind="mergesort").drop_duplicates("symbol")

@@ -12,7 +12,7 @@ The published fgsea tables (`processed/fgsea/`) were computed with the opposite 
 
 `nes_conservation` is SPEC §8: per tissue, Spearman r of the NES vectors of each pair of missions over
 the pathways both have (pairs with fewer than `min_shared` are skipped), and the tissue score is the
-mean of the pair r's. The published JSON (`evaluation/NES_conservation_hallmark.json` of
+mean of the pair r's (`mean`). The published JSON (`evaluation/NES_conservation_hallmark.json` of
 GeneLab_benchmark) averaged the pair r's after rounding each to 3 decimals, which moves liver from
 0.0595 to 0.060; we average the unrounded r's (liver 0.059) and also report the published variant.
 Spearman r does not depend on the sign convention, as long as both missions use the same one.
@@ -35,17 +35,20 @@ PRERANK_METHODS = ("permutation", "multilevel")
 
 
 def ranking_from_dge(
-    dge: pd.DataFrame, symbol_map: pd.Series, *, id_column: str = "ENSEMBL", stat_column: str = "stat"
+    dge: pd.DataFrame, symbol_map: pd.Series, *, id_column: str | None = "ENSEMBL", stat_column: str = "stat"
 ) -> pd.Series:
     """Symbol -> Wald statistic from a DESeq2 table with Ensembl ids (sorted, largest first).
 
+    The ids are in column `id_column`, or in the index when `id_column` is None (our own
+    `differential_expression` tables).
     Rows with a missing statistic (DESeq2 gives NA for all-zero genes) or an unmapped id are dropped;
     when several Ensembl ids share a symbol the one with the largest |stat| is kept (the gene that
     carries the signal; ties keep the first row)."""
-    missing = {id_column, stat_column} - set(dge.columns)
+    missing = ({stat_column} | ({id_column} if id_column else set())) - set(dge.columns)
     if missing:
         raise ValueError(f"DGE table lacks column(s) {sorted(missing)} (has {list(dge.columns)})")
-    table = pd.DataFrame({"symbol": dge[id_column].map(symbol_map), "stat": pd.to_numeric(dge[stat_column])})
+    ids = pd.Series(dge.index if id_column is None else dge[id_column].to_numpy(), index=dge.index)
+    table = pd.DataFrame({"symbol": ids.map(symbol_map), "stat": pd.to_numeric(dge[stat_column])})
     table = table.dropna()
     table = table.assign(abs_stat=table["stat"].abs()).sort_values("abs_stat", ascending=False, kind="mergesort")
     table = table.drop_duplicates("symbol")
@@ -159,8 +162,9 @@ def published_fgsea_tissue(folder: str | Path, db: str = "hallmark", **kwargs) -
 def nes_conservation(nes_by_mission: Mapping[str, pd.Series], min_shared: int = 10) -> dict:
     """SPEC §8 NES conservation of one tissue: Spearman r per mission pair and their mean.
 
-    Returns {"mean_r": mean of the pair r's (None without pairs), "mean_r_published_rounding": mean of
-    the r's rounded to 3 decimals (the published JSON's arithmetic), "n_missions", "n_pairs",
+    Returns {"mean": the tissue score, mean of the pair r's (None without pairs),
+    "mean_published_rounding": mean of the r's rounded to 3 decimals, itself rounded to 3 (the
+    published JSON's arithmetic), "n_missions", "n_pairs",
     "pairs": [{"mission_a", "mission_b", "pair", "n_shared", "spearman_r"}] (missions sorted, as the
     published "A_B" keys), "skipped": [{"pair", "n_shared", "reason"}]}. Pathways with a missing NES
     do not count as shared."""
@@ -181,8 +185,8 @@ def nes_conservation(nes_by_mission: Mapping[str, pd.Series], min_shared: int = 
         pairs.append({"mission_a": a, "mission_b": b, "pair": key, "n_shared": int(len(shared)), "spearman_r": float(r)})
     rs = [p["spearman_r"] for p in pairs]
     return {
-        "mean_r": float(np.mean(rs)) if rs else None,
-        "mean_r_published_rounding": round(float(np.mean([round(r, 3) for r in rs])), 3) if rs else None,
+        "mean": float(np.mean(rs)) if rs else None,
+        "mean_published_rounding": round(float(np.mean([round(r, 3) for r in rs])), 3) if rs else None,
         "n_missions": len(missions),
         "n_pairs": len(pairs),
         "pairs": pairs,

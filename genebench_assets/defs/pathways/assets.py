@@ -23,10 +23,11 @@ def load_gene_sets(settings: GenebenchSettings, gene_set_settings: GeneSetSettin
     return {name: read_gmt(path) for name, path in collections.items()}, read_symbol_map(symbol_map_path), collections
 
 
-def symbol_expression(expr: pd.DataFrame, symbol_map: pd.Series) -> pd.DataFrame:
+def symbol_expression(expr: pd.DataFrame, symbol_map: pd.Series, variance_samples=None) -> pd.DataFrame:
     from genebench_assets.science.gene_sets import map_ensembl_to_symbols
 
-    by_symbol, _ = map_ensembl_to_symbols(expr.dropna(axis=0, how="any"), symbol_map)
+    by_symbol, _ = map_ensembl_to_symbols(expr.dropna(axis=0, how="any"), symbol_map,
+                                          variance_samples=variance_samples)
     return by_symbol
 
 
@@ -153,10 +154,10 @@ def pathway_nes(context: dg.AssetExecutionContext, settings: GenebenchSettings,
     store = TableStore(settings.data_dir)
     de = store.read_frame("differential_expression", tissue, mission)
     sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
-    ranking = de["stat"].dropna()
-    ranking.index = ranking.index.map(symbol_map.to_dict())
-    ranking = ranking[ranking.index.notna()]
-    ranking = ranking[~ranking.index.duplicated(keep="first")]
+    from genebench_assets.science.prerank_gsea import ranking_from_dge
+
+    # Duplicate symbols keep the gene with the largest |stat|.
+    ranking = ranking_from_dge(de, symbol_map, id_column=None)
     summary = []
     for collection, gs in sets.items():
         nes = prerank_nes(ranking, gs, permutations=1000, seed=42,
@@ -194,7 +195,9 @@ def nes_conservation(context, settings: GenebenchSettings, gene_set_settings: Ge
                 nes_by_mission[mission] = store.read_frame("pathway_nes", collection, tissue, mission)["NES"]
         res = conservation(nes_by_mission)
         results[collection] = res
-        md.append(f"**{collection}**: mean Spearman r = {res['mean']:.3f} over {len(res.get('pairs', []))} mission pairs")
+        mean = res.get("mean")
+        md.append(f"**{collection}**: " + (f"mean Spearman r = {mean:.3f} over {res.get('n_pairs')} mission pairs"
+                                           if mean is not None else "fewer than 2 missions with NES: no pairs"))
     _, sha = store.write_json(results, "nes_conservation", tissue)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),

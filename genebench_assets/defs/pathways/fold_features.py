@@ -27,7 +27,8 @@ def pathway_fold_matrices(fold, data, settings, gs_settings, source, collection:
         from genebench_assets.science.pathway_scoring import gsva_with_reference
 
         expr = data.expression[train_ids + test_ids]
-        by_symbol = symbol_expression(expr, symbol_map)
+        # Which gene stands for a duplicated symbol is chosen on training samples only.
+        by_symbol = symbol_expression(expr, symbol_map, variance_samples=train_ids)
         scores = gsva_with_reference(by_symbol, sets[collection], reference_samples=train_ids, kcdf="Gaussian",
                                      min_size=gs_settings.min_size, max_size=gs_settings.max_size)
     X_train = scores[train_ids].T
