@@ -6,7 +6,6 @@ import base64
 import io
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from genebench_assets.defs.models.assets import model_predictions

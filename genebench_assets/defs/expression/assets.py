@@ -5,11 +5,10 @@ import pandas as pd
 
 import dagster as dg
 
-from genebench_assets.defs.partitions import pair_of, study_partitions
-from genebench_assets.defs.provenance import provenance_metadata
+from genebench_assets.defs.partitions import study_partitions
 from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, _absent, sample_metadata, upstream_record
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, sample_metadata
+from genebench_assets.defs.study_partition import StudyPartition
 
 
 @dg.asset(
@@ -24,13 +23,10 @@ from genebench_assets.science.table_store import TableStore
 def normalized_expression(context: dg.AssetExecutionContext, settings: GenebenchSettings):
     from genebench_assets.science.normalization import log2_normalized
 
-    tissue, mission = pair_of(context)
-    if not settings.catalog().has_pair(tissue, mission):
-        _absent(context, tissue, mission)
+    study = StudyPartition.open(context, settings)
+    if study is None:
         return
-    store = TableStore(settings.data_dir)
-    counts = store.read_frame("raw_counts", tissue, mission)
-    meta = store.read_frame("sample_metadata", tissue, mission)
+    counts, meta = study.read("raw_counts"), study.read("sample_metadata")
     qc_failed = meta["qc_reason"].fillna("").astype(str).str.len() > 0 if "qc_reason" in meta else False
     keep = meta.index[~qc_failed]
     parts, factors = [], []
@@ -43,9 +39,8 @@ def normalized_expression(context: dg.AssetExecutionContext, settings: Genebench
     expr = pd.concat(parts, axis=1, join="outer")
     expr.index.name = "gene_id"
     sf = pd.concat(factors)
-    _, sha = store.write_frame(expr, "normalized_expression", tissue, mission)
-    store.write_frame(sf, "size_factors", tissue, mission)
-    raw_files = store.read_json("raw_files", tissue, mission)
+    sha = study.write(expr, "normalized_expression")
+    study.write(sf, "size_factors")
     yield dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={
@@ -55,12 +50,6 @@ def normalized_expression(context: dg.AssetExecutionContext, settings: Genebench
             "size_factor_range": f"{sf['size_factor'].min():.3f} – {sf['size_factor'].max():.3f}",
             "missing_fraction": float(expr.isna().to_numpy().mean()),
             "sha256": sha,
-            **provenance_metadata(
-                upstream=[
-                    upstream_record(store, "raw_counts", tissue, mission),
-                    upstream_record(store, "sample_metadata", tissue, mission),
-                ],
-                raw_files=raw_files,
-            ),
+            **study.provenance("raw_counts", "sample_metadata"),
         },
     )

@@ -5,7 +5,6 @@ confidence; the answers become a normal Category A submission, scored by the Cat
 import os
 
 import dagster as dg
-import pandas as pd
 
 from genebench_assets.defs.llm.resources import AnthropicResource
 from genebench_assets.defs.partitions import tissue_partitions
@@ -17,7 +16,7 @@ from genebench_assets.defs.tissue_inputs import load_tissue
 from genebench_assets.science.table_store import TableStore
 
 
-def task_folds_from_ours(task_id: str, folds) -> "TaskFolds":
+def task_folds_from_ours(task_id: str, folds):
     from genebench_assets.science.folds import fold_test_labels
     from genebench_assets.science.submission import FoldSpec, TaskFolds
 
@@ -98,3 +97,8 @@ def text_llm_examples_from_training_only(context, settings: GenebenchSettings):
         passed=all(o.passed for o in outcomes), description="few-shot example ids vs each fold's training ids",
         metadata={"n_examples": sum(len(v) for v in examples.values())},
         failures=[f for o in outcomes for f in (o.failures or [])]))
+
+
+# Registered by definitions.py, not by the llm package's own `defs`: this asset needs the
+# benchmark's resources (settings, gene sets, source), which the standalone LLM defs do not carry.
+text_track_defs = dg.Definitions(assets=[text_llm_predictions], asset_checks=[text_llm_examples_from_training_only])

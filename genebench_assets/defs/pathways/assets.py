@@ -6,11 +6,12 @@ import dagster as dg
 import pandas as pd
 
 from genebench_assets.defs.expression.assets import normalized_expression
-from genebench_assets.defs.partitions import by_tissue, pair_of, study_partitions, study_rollup_condition, tissue_partitions
+from genebench_assets.defs.partitions import by_tissue, study_partitions, study_rollup_condition, tissue_partitions
 from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.provenance import frame_markdown
 from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, _absent, osdr_catalog, upstream_record
+from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, osdr_catalog
+from genebench_assets.defs.study_partition import StudyPartition
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.table_store import TableStore
 
@@ -70,13 +71,10 @@ def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSetting
                    gene_set_settings: GeneSetSettings, osdr_source: OsdrSource):
     from genebench_assets.science.pathway_scoring import score_pathways
 
-    tissue, mission = pair_of(context)
-    if not settings.catalog().has_pair(tissue, mission):
-        _absent(context, tissue, mission)
+    study = StudyPartition.open(context, settings)
+    if study is None:
         return
-    store = TableStore(settings.data_dir)
-    expr = store.read_frame("normalized_expression", tissue, mission)
-    meta = store.read_frame("sample_metadata", tissue, mission)
+    expr, meta = study.read("normalized_expression"), study.read("sample_metadata")
     sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
     summary, shas = [], []
     for collection, gs in sets.items():
@@ -86,17 +84,15 @@ def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSetting
             parts.append(score_pathways(by_symbol, gs, method="gsva", kcdf="Gaussian",
                                         min_size=gene_set_settings.min_size, max_size=gene_set_settings.max_size))
         scores = pd.concat(parts, axis=1, join="inner")
-        _, sha = store.write_frame(scores, "pathway_scores", collection, tissue, mission)
-        shas.append(sha)
+        shas.append(study.write(scores, "pathway_scores", collection))
         summary.append({"collection": collection, "n_pathways": scores.shape[0], "n_samples": scores.shape[1]})
-        context.log.info(f"{tissue} {mission} {collection}: {scores.shape[0]} pathways x {scores.shape[1]} samples")
-    raw_files = store.read_json("raw_files", tissue, mission)
+        context.log.info(f"{study.tissue} {study.mission} {collection}: "
+                         f"{scores.shape[0]} pathways x {scores.shape[1]} samples")
     yield dg.MaterializeResult(
         data_version=dg.DataVersion("-".join(s[:8] for s in shas)),
         metadata={
             "collections": dg.MetadataValue.md(frame_markdown(pd.DataFrame(summary).set_index("collection"))),
-            **provenance_metadata(upstream=[upstream_record(store, "normalized_expression", tissue, mission)],
-                                  raw_files=raw_files, protocol="seed"),
+            **study.provenance("normalized_expression", protocol="seed"),
         },
     )
 
@@ -113,24 +109,18 @@ def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSetting
 def differential_expression(context: dg.AssetExecutionContext, settings: GenebenchSettings):
     from genebench_assets.science.differential_expression import deseq2_flight_vs_ground
 
-    tissue, mission = pair_of(context)
-    if not settings.catalog().has_pair(tissue, mission):
-        _absent(context, tissue, mission)
+    study = StudyPartition.open(context, settings)
+    if study is None:
         return
-    store = TableStore(settings.data_dir)
-    counts = store.read_frame("raw_counts", tissue, mission)
-    meta = store.read_frame("sample_metadata", tissue, mission)
-    de = deseq2_flight_vs_ground(counts, meta)
-    _, sha = store.write_frame(de, "differential_expression", tissue, mission)
+    de = deseq2_flight_vs_ground(study.read("raw_counts"), study.read("sample_metadata"))
+    sha = study.write(de, "differential_expression")
     yield dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={
             "n_genes": len(de),
             "n_padj_lt_0.05": int((de["padj"] < 0.05).sum()),
             "sign_convention": "positive log2FC / stat = higher in Flight",
-            **provenance_metadata(upstream=[upstream_record(store, "raw_counts", tissue, mission),
-                                            upstream_record(store, "sample_metadata", tissue, mission)],
-                                  raw_files=store.read_json("raw_files", tissue, mission)),
+            **study.provenance("raw_counts", "sample_metadata"),
         },
     )
 
@@ -147,12 +137,10 @@ def pathway_nes(context: dg.AssetExecutionContext, settings: GenebenchSettings,
                 gene_set_settings: GeneSetSettings, osdr_source: OsdrSource):
     from genebench_assets.science.prerank_gsea import prerank_nes
 
-    tissue, mission = pair_of(context)
-    if not settings.catalog().has_pair(tissue, mission):
-        _absent(context, tissue, mission)
+    study = StudyPartition.open(context, settings)
+    if study is None:
         return
-    store = TableStore(settings.data_dir)
-    de = store.read_frame("differential_expression", tissue, mission)
+    de = study.read("differential_expression")
     sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
     from genebench_assets.science.prerank_gsea import ranking_from_dge
 
@@ -162,7 +150,7 @@ def pathway_nes(context: dg.AssetExecutionContext, settings: GenebenchSettings,
     for collection, gs in sets.items():
         nes = prerank_nes(ranking, gs, permutations=1000, seed=42,
                           min_size=gene_set_settings.min_size, max_size=gene_set_settings.max_size)
-        store.write_frame(nes, "pathway_nes", collection, tissue, mission)
+        study.write(nes, "pathway_nes", collection)
         summary.append({"collection": collection, "n_pathways": len(nes),
                         "n_padj_lt_0.05": int((nes["padj"] < 0.05).sum())})
     yield dg.MaterializeResult(

@@ -12,7 +12,7 @@ import json
 
 import dagster as dg
 
-from genebench_assets.defs.jobs import STUDY_ASSETS, catalog_job, study_job
+from genebench_assets.defs.jobs import catalog_job, study_job
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.catalog_additions import load_additions, load_pending, save_additions

@@ -5,10 +5,11 @@ import pandas as pd
 
 import dagster as dg
 
-from genebench_assets.defs.partitions import CATALOG, pair_of, real_pairs_markdown, study_partitions
+from genebench_assets.defs.partitions import CATALOG, real_pairs_markdown, study_partitions
 from genebench_assets.defs.provenance import frame_markdown, provenance_metadata, raw_files_markdown
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
+from genebench_assets.defs.study_partition import StudyPartition
 from genebench_assets.science.catalog_additions import load_pending
 from genebench_assets.science.table_store import TableStore
 
@@ -64,12 +65,6 @@ def osdr_catalog(context: dg.AssetExecutionContext, settings: GenebenchSettings)
     )
 
 
-def _absent(context: dg.AssetExecutionContext, tissue: str, mission: str) -> None:
-    context.log.info(
-        f"({tissue}, {mission}) is not a study in the catalog: nothing to materialize; the partition stays missing"
-    )
-
-
 @dg.asset(
     group_name="sources",
     partitions_def=study_partitions,
@@ -81,12 +76,12 @@ def _absent(context: dg.AssetExecutionContext, tissue: str, mission: str) -> Non
 def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, osdr_source: OsdrSource):
     from genebench_assets.science.osdr.parsing import assemble_pair
 
-    tissue, mission = pair_of(context)
+    part = StudyPartition.open(context, settings)
+    if part is None:
+        return
+    tissue, mission, store = part.tissue, part.mission, part.store
     catalog = settings.catalog()
     studies = catalog.studies_for(tissue, mission)
-    if not studies:
-        _absent(context, tissue, mission)
-        return
     files_by_osd = {}
     for study in studies:
         context.log.info(f"fetching {study.osd} ({study.glds_prefix}) from source '{osdr_source.mode}'")
@@ -98,10 +93,9 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
     # fractional RSEM counts rounded) as JSON and in the metadata.
     dropped = dict(samples.attrs.get("dropped_samples", {}))
     parse_report = counts.attrs.get("parse_report") or counts.attrs.get("parse_reports", {})
-    store = TableStore(settings.data_dir)
     store.write_json({"dropped_samples": dropped, "parse_report": parse_report}, "raw_reports", tissue, mission)
-    _, sha = store.write_frame(counts, "raw_counts", tissue, mission)
-    store.write_frame(samples, "raw_samples", tissue, mission)
+    sha = part.write(counts, "raw_counts")
+    part.write(samples, "raw_samples")
     raw_files = [f.provenance() for fs in files_by_osd.values() for f in fs]
     store.write_json(raw_files, "raw_files", tissue, mission)
     yield dg.MaterializeResult(
@@ -122,14 +116,6 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
     )
 
 
-def upstream_record(store: TableStore, asset: str, tissue: str, mission: str, ext: str = "parquet") -> dict:
-    return {
-        "asset": asset,
-        "partition": f"{tissue}|{mission}",
-        "data_version": store.sha256(asset, tissue, mission, ext=ext)[:16],
-    }
-
-
 @dg.asset(
     group_name="sources",
     partitions_def=study_partitions,
@@ -143,13 +129,10 @@ def sample_metadata(context: dg.AssetExecutionContext, settings: GenebenchSettin
     from genebench_assets.science.normalization import log2_normalized
     from genebench_assets.science.sample_qc import apply_qc, mission_eligibility, qc_flags
 
-    tissue, mission = pair_of(context)
-    if not settings.catalog().has_pair(tissue, mission):
-        _absent(context, tissue, mission)
+    study = StudyPartition.open(context, settings)
+    if study is None:
         return
-    store = TableStore(settings.data_dir)
-    counts = store.read_frame("raw_counts", tissue, mission)
-    samples = store.read_frame("raw_samples", tissue, mission)
+    counts, samples = study.read("raw_counts"), study.read("raw_samples")
     # QC is per study (SPEC §4.2): a pair may hold two studies (skin MHU-2).
     flags = []
     for osd, ids in samples.groupby("osd").groups.items():
@@ -160,10 +143,9 @@ def sample_metadata(context: dg.AssetExecutionContext, settings: GenebenchSettin
         flags.append(qc_flags(study_counts, log2_expr, samples.loc[list(ids)]))
     meta = apply_qc(samples, pd.concat(flags))
     eligibility = mission_eligibility(meta)
-    _, sha = store.write_frame(meta, "sample_metadata", tissue, mission)
+    sha = study.write(meta, "sample_metadata")
     binary = meta[~meta["excluded"].astype(bool) & meta["label"].notna()]
     excluded = meta[meta["excluded"].astype(bool)][["osd", "group", "strain", "exclusion_reason"]]
-    raw_files = store.read_json("raw_files", tissue, mission)
     yield dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={
@@ -176,8 +158,6 @@ def sample_metadata(context: dg.AssetExecutionContext, settings: GenebenchSettin
             "excluded_samples": dg.MetadataValue.md(frame_markdown(excluded) if len(excluded) else "none"),
             "eligibility": dg.MetadataValue.json(eligibility),
             "sha256": sha,
-            **provenance_metadata(
-                upstream=[upstream_record(store, "raw_counts", tissue, mission)], raw_files=raw_files
-            ),
+            **study.provenance("raw_counts"),
         },
     )
