@@ -115,6 +115,29 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_folds(args: argparse.Namespace) -> int:
+    """Write materialized LOMO folds in the published release layout (SPEC §5), for outside users."""
+    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.tissue_inputs import load_tissue
+    from genebench_assets.science.folds import Fold, export_release_layout
+    from genebench_assets.science.table_store import TableNotFoundError, TableStore
+
+    settings = GenebenchSettings()
+    store = TableStore(settings.data_dir)
+    catalog = settings.catalog()
+    for tissue in args.tissue or list(catalog.tissues):
+        try:
+            folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
+        except TableNotFoundError as exc:
+            print(f"genebench export-folds: {exc}; run `genebench materialize --tissue {tissue}` first", file=sys.stderr)
+            return 1
+        data = load_tissue(store, catalog, tissue)
+        out = export_release_layout(folds, data.expression, data.metadata, Path(args.out),
+                                    write_features=args.features)
+        print(f"{tissue}: {len(folds)} folds -> {out}")
+    return 0
+
+
 def cmd_demo_publish(args: argparse.Namespace) -> int:
     """Publish the demo's held-back study, so the refresh sensor finds a new mission on its next tick."""
     from genebench_assets.defs.settings import GenebenchSettings
@@ -168,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--db", help="with --release: the collection")
     li.add_argument("--json", action="store_true")
     li.set_defaults(func=cmd_lineage)
+    x = sub.add_parser("export-folds", help="write materialized folds in the published release layout")
+    x.add_argument("--out", required=True)
+    x.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
+    x.add_argument("--features", action="store_true", help="also train_X.csv / test_X.csv (log2, selected genes)")
+    x.set_defaults(func=cmd_export_folds)
+
     d = sub.add_parser("demo-publish", help="publish the demo's held-back study (a new thymus mission)")
     d.set_defaults(func=cmd_demo_publish)
     return p

@@ -6,10 +6,24 @@ import os
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from genebench_assets.science.study_catalog import StudyCatalog, load_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def from_env(name: str, default: str = "", cast=str):
+    """A resource field default read from the environment when the resource is built (not at import)."""
+    return Field(default_factory=lambda: cast(os.environ.get(name, default)))
+
+
+def env_list(name: str, default: str = ""):
+    return Field(default_factory=lambda: [x for x in os.environ.get(name, default).split(",") if x])
+
+
+def env_flag(name: str):
+    return Field(default_factory=lambda: os.environ.get(name, "") not in ("", "0", "false", "no"))
 
 
 def default_data_dir() -> str:
@@ -23,8 +37,8 @@ def default_shared_data() -> str:
 class GenebenchSettings(dg.ConfigurableResource):
     """Where outputs go and which protocol the benchmark follows (SPEC §11)."""
 
-    data_dir: str = default_data_dir()
-    protocol: str = os.environ.get("GENEBENCH_PROTOCOL", "strict")  # "seed" or "strict"
+    data_dir: str = Field(default_factory=default_data_dir)
+    protocol: str = from_env("GENEBENCH_PROTOCOL", "strict")  # "seed" or "strict"
     catalog_path: str = ""  # empty: the packaged GeneLab benchmark v1 catalog
 
     def catalog(self) -> StudyCatalog:

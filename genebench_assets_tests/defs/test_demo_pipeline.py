@@ -99,3 +99,61 @@ def test_changed_raw_file_changes_only_the_affected_lineage(graph, tmp_path):
     chain = lineage_from_instance(graph.instance, tissue=TISSUE, model="lr")
     rr9 = next(f for f in chain["raw_files"] if f["osd"] == "OSD-326" and "Counts" in f["file_name"])
     assert rr9["sha256"] == sha256_file(counts_file)
+
+
+def test_export_folds_in_the_published_layout(graph, tmp_path, monkeypatch):
+    from genebench_assets import cli
+
+    monkeypatch.setenv("GENEBENCH_DATA_DIR", str(graph.data_dir))
+    assert cli.main(["export-folds", "--out", str(tmp_path), "--tissue", TISSUE]) == 0
+    task = tmp_path / "A2_gastrocnemius_lomo"
+    assert sorted(p.name for p in task.iterdir()) == ["fold_RR-1_test", "fold_RR-5_test", "fold_RR-9_test", "task_info.json"]
+    fold = task / "fold_RR-9_test"
+    assert {"train_y.csv", "test_y.csv", "train_meta.csv", "test_meta.csv", "selected_genes.txt", "fold_info.json"} <= {
+        p.name for p in fold.iterdir()}
+    assert (fold / "test_y.csv").read_text().startswith(",0\n")
+
+
+def _corrupt_counts(path, how):
+    lines = path.read_text().splitlines()
+    if how == "ragged":
+        lines[3] = lines[3] + ",17,18"
+    elif how == "negative":
+        cells = lines[2].split(",")
+        cells[1] = "-5"
+        lines[2] = ",".join(cells)
+    elif how == "empty":
+        lines = []
+    path.write_text("\n".join(lines) + ("\n" if lines else ""))
+
+
+@pytest.mark.parametrize("tissue, mission, osd, kind, how, expected", [
+    ("eye", "RR-1", "OSD-100", "counts", "ragged", "OSD-100"),
+    ("eye", "RR-3", "OSD-194", "counts", "negative", "-5"),
+    ("eye", "TBD", "OSD-397", "counts", "empty", "OSD-397"),
+    ("kidney", "RR-1", "OSD-102", "runsheet", "unknown_group", "Space Potato"),
+])
+def test_bad_input_fails_clearly_and_leaves_nothing(graph, tissue, mission, osd, kind, how, expected):
+    folder = graph.mirror / osd
+    if kind == "counts":
+        target = next(folder.glob("*Unnormalized_Counts*.csv"))
+        _corrupt_counts(target, how)
+    else:
+        target = next(folder.glob("*runsheet*.csv"))
+        text = target.read_text().splitlines()
+        text[1] = text[1].replace("Space Flight", "Space Potato")
+        target.write_text("\n".join(text) + "\n")
+    result = graph.study(tissue, mission)
+    assert not result.success
+    error = next(e for e in result.all_events if e.is_step_failure).event_specific_data.error
+    messages = []
+    while error is not None:  # Dagster wraps the user's exception: read the whole chain
+        messages.append(error.message)
+        error = error.cause
+    message = "\n".join(messages)
+    assert osd in message and target.name in message and expected in message, message
+    store = TableStore(graph.data_dir)
+    for asset in ("raw_counts", "raw_samples", "sample_metadata", "normalized_expression"):
+        assert not store.exists(asset, tissue, mission), asset
+    leftovers = [p for p in (graph.data_dir / "tables").rglob("*") if p.name.startswith(".") and p.suffix == ".tmp"]
+    assert leftovers == []

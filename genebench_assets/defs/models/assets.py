@@ -1,7 +1,6 @@
 """Model predictions per LOMO fold: the model sees training features and labels and test features only."""
 
 
-import os
 import time
 
 import dagster as dg
@@ -11,7 +10,7 @@ from genebench_assets.defs.partitions import study_rollup_condition, tissue_part
 from genebench_assets.defs.pathways.resources import GeneSetSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.settings import GenebenchSettings, env_list
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.tissue_inputs import load_tissue
 from genebench_assets.science.table_store import TableStore
@@ -22,8 +21,8 @@ DEFAULT_MODELS = ("lr", "pca_lr", "rf", "xgb", "negative_control")
 class ModelSettings(dg.ConfigurableResource):
     """Which models and feature sets to run (SPEC §6). Feature sets: genes, and pathways of a collection."""
 
-    models: list[str] = [m for m in os.environ.get("GENEBENCH_MODELS", ",".join(DEFAULT_MODELS)).split(",") if m]
-    feature_sets: list[str] = [f for f in os.environ.get("GENEBENCH_FEATURE_SETS", "genes,pathways").split(",") if f]
+    models: list[str] = env_list("GENEBENCH_MODELS", ",".join(DEFAULT_MODELS))
+    feature_sets: list[str] = env_list("GENEBENCH_FEATURE_SETS", "genes,pathways")
     seed: int = 42
 
 

@@ -32,6 +32,27 @@ def symbol_expression(expr: pd.DataFrame, symbol_map: pd.Series, variance_sample
     return by_symbol
 
 
+METHODS = {
+    "gsva": "GSVA, Gaussian kernel on log2 expression",
+    "gsva_poisson": "GSVA, Poisson kernel on rounded normalized counts",
+    "ssgsea": "ssGSEA (R's algorithm, normalized by the range)",
+}
+
+
+def _score(by_symbol: pd.DataFrame, gs, method: str, gs_settings) -> pd.DataFrame:
+    from genebench_assets.science.pathway_scoring import score_pathways
+
+    sizes = {"min_size": gs_settings.min_size, "max_size": gs_settings.max_size}
+    if method == "gsva":
+        return score_pathways(by_symbol, gs, method="gsva", kcdf="Gaussian", **sizes)
+    if method == "gsva_poisson":
+        counts = (2.0 ** by_symbol - 1.0).round()  # back from log2(x + 1) to normalized counts
+        return score_pathways(counts, gs, method="gsva", kcdf="Poisson", **sizes)
+    if method == "ssgsea":
+        return score_pathways(by_symbol, gs, method="ssgsea", **sizes)
+    raise dg.Failure(f"unknown pathway method {method!r}; known: {sorted(METHODS)} (GENEBENCH_PATHWAY_METHODS)")
+
+
 @dg.asset(
     group_name="pathways",
     deps=[osdr_catalog],
@@ -63,14 +84,13 @@ def gene_sets(context, settings: GenebenchSettings, gene_set_settings: GeneSetSe
     partitions_def=study_partitions,
     deps=[normalized_expression, gene_sets],
     output_required=False,
-    description="GSVA scores (Gaussian kernel on log2 expression, min size 15, max size 500) per collection, "
-    "scored within each study (the seed protocol, SPEC §9: per-mission scoring centres every pathway "
+    description="Pathway scores per collection (min size 15, max size 500): GSVA with the Gaussian kernel on "
+    "log2 expression by default; GSVA with the Poisson kernel and ssGSEA when listed in "
+    "GENEBENCH_PATHWAY_METHODS. Scored within each study (the seed protocol, SPEC §9: per-mission scoring centres every pathway "
     "within a mission). The strict protocol scores inside each fold instead.\n\n" + REAL_PAIRS_NOTE,
 )
 def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSettings,
                    gene_set_settings: GeneSetSettings, osdr_source: OsdrSource):
-    from genebench_assets.science.pathway_scoring import score_pathways
-
     study = StudyPartition.open(context, settings)
     if study is None:
         return
@@ -78,20 +98,22 @@ def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSetting
     sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
     summary, shas = [], []
     for collection, gs in sets.items():
-        parts = []
-        for osd, ids in meta.loc[meta.index.intersection(expr.columns)].groupby("osd").groups.items():
-            by_symbol = symbol_expression(expr[list(ids)], symbol_map)
-            parts.append(score_pathways(by_symbol, gs, method="gsva", kcdf="Gaussian",
-                                        min_size=gene_set_settings.min_size, max_size=gene_set_settings.max_size))
-        scores = pd.concat(parts, axis=1, join="inner")
-        shas.append(study.write(scores, "pathway_scores", collection))
-        summary.append({"collection": collection, "n_pathways": scores.shape[0], "n_samples": scores.shape[1]})
-        context.log.info(f"{study.tissue} {study.mission} {collection}: "
-                         f"{scores.shape[0]} pathways x {scores.shape[1]} samples")
+        for method in gene_set_settings.methods:
+            parts = []
+            for osd, ids in meta.loc[meta.index.intersection(expr.columns)].groupby("osd").groups.items():
+                by_symbol = symbol_expression(expr[list(ids)], symbol_map)
+                parts.append(_score(by_symbol, gs, method, gene_set_settings))
+            scores = pd.concat(parts, axis=1, join="inner")
+            table = collection if method == "gsva" else f"{collection}.{method}"
+            shas.append(study.write(scores, "pathway_scores", table))
+            summary.append({"table": table, "method": METHODS[method], "n_pathways": scores.shape[0],
+                            "n_samples": scores.shape[1]})
+            context.log.info(f"{study.tissue} {study.mission} {table}: "
+                             f"{scores.shape[0]} pathways x {scores.shape[1]} samples")
     yield dg.MaterializeResult(
         data_version=dg.DataVersion("-".join(s[:8] for s in shas)),
         metadata={
-            "collections": dg.MetadataValue.md(frame_markdown(pd.DataFrame(summary).set_index("collection"))),
+            "tables": dg.MetadataValue.md(frame_markdown(pd.DataFrame(summary).set_index("table"))),
             **study.provenance("normalized_expression", protocol="seed"),
         },
     )

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from genebench_assets.defs.settings import default_shared_data
+from pydantic import Field
+
+from genebench_assets.defs.settings import default_shared_data, env_list, from_env
 
 
 def _parse_collections(spec: str) -> dict[str, str]:
@@ -24,8 +26,11 @@ class GeneSetSettings(dg.ConfigurableResource):
     """Collections as name -> GMT path. Empty means: the demo's synthetic sets in demo mode, otherwise
     mouse Hallmark and MitoCarta from ../shared/data/gene_sets (KEGG / Reactome when configured)."""
 
-    collections: dict[str, str] = _parse_collections(os.environ.get("GENEBENCH_GENE_SETS", ""))
-    symbol_map: str = os.environ.get("GENEBENCH_SYMBOL_MAP", "")
+    collections: dict[str, str] = Field(
+        default_factory=lambda: _parse_collections(os.environ.get("GENEBENCH_GENE_SETS", "")))
+    symbol_map: str = from_env("GENEBENCH_SYMBOL_MAP", "")
+    # gsva (Gaussian, the default), gsva_poisson, ssgsea: one table per collection and method.
+    methods: list[str] = env_list("GENEBENCH_PATHWAY_METHODS", "gsva")
     min_size: int = 15
     max_size: int = 500
 

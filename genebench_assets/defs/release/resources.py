@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from genebench_assets.defs.settings import default_data_dir, default_shared_data
 
@@ -11,8 +12,10 @@ COLLECTIONS = ["hallmark", "kegg", "reactome", "mitocarta"]
 
 
 class ReleaseSettings(dg.ConfigurableResource):
-    release_dir: str = os.environ.get("GENEBENCH_RELEASE_DIR", str(Path(default_shared_data()) / "genelab_release"))
-    out_dir: str = os.environ.get("GENEBENCH_RELEASE_OUT", str(Path(default_data_dir()) / "release_results"))
+    release_dir: str = Field(default_factory=lambda: os.environ.get(
+        "GENEBENCH_RELEASE_DIR", str(Path(default_shared_data()) / "genelab_release")))
+    out_dir: str = Field(default_factory=lambda: os.environ.get(
+        "GENEBENCH_RELEASE_OUT", str(Path(default_data_dir()) / "release_results")))
 
     def checked_release_dir(self) -> Path:
         path = Path(self.release_dir)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import dagster as dg
 
+from genebench_assets.defs.settings import env_flag, from_env
 from genebench_assets.science.osdr.source_files import SourceFile
 from genebench_assets.science.study_catalog import Study, StudyCatalog
 
@@ -24,12 +24,12 @@ class OsdrSource(dg.ConfigurableResource):
     - mirror: a local directory `OSD-N/<GeneLab files>` (air-gapped and HPC users).
     """
 
-    mode: str = os.environ.get("GENEBENCH_SOURCE", "demo")
-    mirror_root: str = os.environ.get("GENEBENCH_MIRROR", "")
-    osdr_base_url: str = os.environ.get("GENEBENCH_OSDR_URL", "https://osdr.nasa.gov")
+    mode: str = from_env("GENEBENCH_SOURCE", "demo")
+    mirror_root: str = from_env("GENEBENCH_MIRROR", "")
+    osdr_base_url: str = from_env("GENEBENCH_OSDR_URL", "https://osdr.nasa.gov")
     demo_seed: int = 42
-    demo_n_genes: int = int(os.environ.get("GENEBENCH_DEMO_GENES", "6000"))
-    demo_publish_held_back: bool = os.environ.get("GENEBENCH_DEMO_PUBLISH", "") not in ("", "0", "false", "no")
+    demo_n_genes: int = from_env("GENEBENCH_DEMO_GENES", "6000", int)
+    demo_publish_held_back: bool = env_flag("GENEBENCH_DEMO_PUBLISH")
 
     def _check_mode(self) -> None:
         if self.mode not in SOURCE_MODES:

@@ -1,0 +1,150 @@
+"""Issue 5, "The UI, for real" (GraphQL half): against the real webserver + daemon, materialize the
+catalog, backfill one tissue's study partitions from raw counts to the evaluation, and check the
+materializations, the blocking checks and the lineage metadata of the AUROCs.
+
+Run: .venv/bin/pytest genebench_assets_tests/e2e -q -x   (server logs: <tmp>/dagster_e2e0/logs)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from genebench_assets_tests.e2e.conftest import (
+    ABSENT_MISSION,
+    BACKFILL_STUDY_ASSETS,
+    BACKFILL_TISSUE_ASSETS,
+    REAL_MISSIONS,
+    STUDY_ASSETS,
+    TISSUE,
+    TISSUE_ASSETS,
+    BackfillOutcome,
+    study_key,
+)
+from genebench_assets_tests.e2e.graphql_client import DagsterGraphQL, metadata_dict
+
+pytestmark = pytest.mark.slow
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+LEAKAGE_CHECKS = {
+    "leakage_no_shared_sample_ids", "leakage_no_test_mission_in_train", "leakage_fitted_steps_saw_training_only",
+    "leakage_no_label_derived_features", "leakage_no_expression_duplicates", "leakage_class_balance",
+}
+
+
+def _catalog():
+    from genebench_assets.science.study_catalog import load_catalog
+
+    return load_catalog()
+
+
+def _require_backfill(outcome: BackfillOutcome) -> None:
+    if not outcome.ok:
+        pytest.fail("the backfill did not succeed; first failures:\n" + outcome.diagnostics, pytrace=False)
+
+
+def test_code_location_serves_the_asset_graph(gql: DagsterGraphQL):
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in gql.asset_nodes()}
+    expected = ["osdr_catalog", "gene_sets", *STUDY_ASSETS, *TISSUE_ASSETS]
+    assert not [a for a in expected if a not in nodes], f"missing assets; served: {sorted(nodes)}"
+    for a in STUDY_ASSETS + TISSUE_ASSETS:
+        assert nodes[a]["isPartitioned"], a
+    checks = gql.asset_checks("lomo_folds")
+    blocking = {c["name"] for c in checks if c["blocking"]}
+    assert LEAKAGE_CHECKS <= blocking, f"blocking checks on lomo_folds: {sorted(blocking)}"
+
+
+def test_catalog_registers_mission_partitions(gql: DagsterGraphQL, catalog_materialized: str):
+    catalog = _catalog()
+    missions = gql.dynamic_partitions("raw_counts", "mission")
+    assert set(catalog.mission_names()) <= set(missions), missions
+    assert set(REAL_MISSIONS) | {ABSENT_MISSION} <= set(missions)
+    assert sorted(catalog.missions_for(TISSUE)) == sorted(REAL_MISSIONS), catalog.missions_for(TISSUE)
+    assert not catalog.has_pair(TISSUE, ABSENT_MISSION)
+    meta = gql.latest_metadata("osdr_catalog")
+    assert meta["n_pairs"] == len(catalog.pairs())
+    assert "gastrocnemius" in meta["real_pairs"]
+
+
+def test_backfill_materializes_every_real_partition(gql: DagsterGraphQL, gastrocnemius_backfill: BackfillOutcome):
+    _require_backfill(gastrocnemius_backfill)
+    real = {study_key(TISSUE, m) for m in REAL_MISSIONS}
+    for asset in BACKFILL_STUDY_ASSETS:
+        got = gql.materialized_partitions(asset)
+        assert real <= got, f"{asset}: materialized {sorted(got)}, expected at least {sorted(real)}"
+        assert all(p.endswith(f"|{TISSUE}") for p in got), f"{asset}: partitions of another tissue: {sorted(got)}"
+    for asset in BACKFILL_TISSUE_ASSETS:
+        assert gql.materialized_partitions(asset) == {TISSUE}, asset
+    # raw_counts recorded its raw files with their sha256 for every real pair.
+    catalog = _catalog()
+    for m in REAL_MISSIONS:
+        prov = gql.latest_metadata("raw_counts", study_key(TISSUE, m))["provenance"]
+        osds = {f["osd"] for f in prov["raw_files"]}
+        assert osds == {s.osd for s in catalog.studies_for(TISSUE, m)}, (m, osds)
+        assert all(SHA256.match(f["sha256"]) for f in prov["raw_files"]), prov["raw_files"]
+
+
+def test_absent_pair_is_never_materialized(gql: DagsterGraphQL, gastrocnemius_backfill: BackfillOutcome):
+    """(gastrocnemius, MHU-1) is a valid multi-partition key but no study: asked to materialize it, the
+    run succeeds and records nothing, so the partition stays missing (grey) for every per-study asset."""
+    assert gastrocnemius_backfill.absent_run_status == "SUCCESS", gastrocnemius_backfill.absent_run_diagnostics
+    absent = study_key(TISSUE, ABSENT_MISSION)
+    for asset in STUDY_ASSETS:
+        assert gql.materializations(asset, [absent]) == [], f"{asset} materialized the absent pair {absent}"
+
+
+def test_blocking_checks_passed(gql: DagsterGraphQL, gastrocnemius_backfill: BackfillOutcome):
+    _require_backfill(gastrocnemius_backfill)
+    results: dict[str, str] = {}
+    for check in gql.asset_checks("lomo_folds"):
+        if not check["blocking"]:
+            continue
+        execs = gql.check_executions("lomo_folds", check["name"], partition=TISSUE, limit=1)
+        assert execs, f"no execution of {check['name']} for {TISSUE}"
+        ev = execs[0]
+        results[check["name"]] = ev["status"]
+        assert ev["status"] == "SUCCEEDED" and ev["evaluation"]["success"], (
+            f"{check['name']} [{TISSUE}]: {ev['status']} {ev['evaluation'] and ev['evaluation']['description']}\n"
+            f"{metadata_dict(ev['evaluation']['metadataEntries']) if ev['evaluation'] else ''}")
+    assert LEAKAGE_CHECKS <= set(results), results
+    # The blocking source checks passed for every real pair too.
+    for asset in ("raw_counts", "sample_metadata"):
+        for check in gql.asset_checks(asset):
+            if not check["blocking"]:
+                continue
+            for m in REAL_MISSIONS:
+                execs = gql.check_executions(asset, check["name"], partition=study_key(TISSUE, m), limit=1)
+                assert execs and execs[0]["status"] == "SUCCEEDED", (asset, check["name"], m, execs[:1])
+
+
+def test_evaluation_lineage_names_raw_files_with_sha256(gql: DagsterGraphQL, gastrocnemius_backfill: BackfillOutcome):
+    _require_backfill(gastrocnemius_backfill)
+    meta = gql.latest_metadata("evaluation_summary", TISSUE)
+
+    aurocs = {k: v for k, v in meta.items() if k.startswith("auroc_")}
+    assert aurocs, f"no auroc_* metadata; labels: {sorted(meta)}"
+    assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in aurocs.values()), aurocs
+
+    prov = meta["provenance"]
+    raw_files = prov["raw_files"]
+    catalog = _catalog()
+    expected_osds = {s.osd for m in REAL_MISSIONS for s in catalog.studies_for(TISSUE, m)}
+    assert {f["osd"] for f in raw_files} == expected_osds, raw_files
+    for f in raw_files:
+        assert f["file_name"], f
+        assert SHA256.match(f["sha256"]), f
+    assert {u["asset"] for u in prov["upstream"]} >= {"model_predictions", "lomo_folds"}, prov["upstream"]
+
+    # The same files (same sha256) as raw_counts recorded when it fetched them.
+    fetched = {(f["osd"], f["file_name"], f["sha256"])
+               for m in REAL_MISSIONS
+               for f in gql.latest_metadata("raw_counts", study_key(TISSUE, m))["provenance"]["raw_files"]}
+    assert {(f["osd"], f["file_name"], f["sha256"]) for f in raw_files} == fetched
+
+    lineage = meta["lineage"]
+    assert "sha256" in lineage
+    for f in raw_files:
+        assert f["osd"] in lineage and f["file_name"] in lineage and f["sha256"][:16] in lineage, (
+            f"lineage markdown does not name {f['osd']} {f['file_name']} {f['sha256'][:16]}:\n{lineage}")
+    for m in REAL_MISSIONS:
+        assert m in lineage, f"lineage does not name mission {m}"
