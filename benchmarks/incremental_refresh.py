@@ -65,7 +65,9 @@ def main() -> int:
         print(f"  sensor run {req.job_name} {req.partition_key or ''}: {'ok' if ok else 'FAILED'}")
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=tissue_selection,
                                              cursor=tick.cursor)
-    requested = sorted({pk for key in tick.requested_asset_partitions for pk in [key.partition_key]})
+    requested = sorted(set().union(*(tick.get_requested_partitions(dg.AssetKey(a))
+                                     for a in ("lomo_folds", "model_predictions", "evaluation_summary"))))
+    print(f"  automation requested tissue partitions: {requested}")
     for pk in requested:
         ok = defs.resolve_job_def("tissue_job").execute_in_process(
             instance=instance, partition_key=pk, raise_on_error=False).success
