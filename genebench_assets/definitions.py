@@ -6,7 +6,7 @@ import dagster as dg
 
 from genebench_assets.defs import evaluation, expression, llm, models, pathways, refresh, release, sources, tasks
 from genebench_assets.defs.jobs import JOBS
-from genebench_assets.defs.llm.text_track import text_track_defs
+from genebench_assets.defs.llm import text_track
 from genebench_assets.defs.models.assets import ModelSettings
 from genebench_assets.defs.pathways.resources import GeneSetSettings
 from genebench_assets.defs.settings import GenebenchSettings
@@ -22,7 +22,7 @@ defs = dg.Definitions.merge(
     refresh.defs,
     release.defs,
     llm.defs,
-    text_track_defs,
+    text_track.text_track_defs,
     dg.Definitions(
         jobs=JOBS,
         resources={

@@ -1,0 +1,31 @@
+"""The code location loads as `dagster dev` loads it: one Definitions at module scope, valid, with the
+assets, checks, jobs, sensors and schedule the README promises."""
+
+import dagster as dg
+
+import genebench_assets.definitions as definitions_module
+from genebench_assets.definitions import defs
+
+
+def test_exactly_one_definitions_object_at_module_scope():
+    # Dagster's workspace loader refuses a module with two (a regression this test pins).
+    found = [name for name, value in vars(definitions_module).items() if isinstance(value, dg.Definitions)]
+    assert found == ["defs"]
+
+
+def test_definitions_are_loadable():
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_assets_jobs_sensors():
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"osdr_catalog", "raw_counts", "sample_metadata", "normalized_expression", "gene_sets", "pathway_scores",
+            "differential_expression", "pathway_nes", "nes_conservation", "lomo_folds", "model_predictions",
+            "evaluation_summary", "release_fold_features", "release_predictions", "release_evaluation",
+            "llm_question_bank", "llm_answers", "llm_judge_scores", "llm_leaderboard", "text_llm_predictions"} == keys
+    for job in ("catalog_job", "study_job", "tissue_job", "nes_study_job", "nes_tissue_job", "release_job"):
+        assert defs.resolve_job_def(job)
+    # The LLM group is outside every benchmark job.
+    for job in ("catalog_job", "study_job", "tissue_job"):
+        selected = {k.to_user_string() for k in defs.resolve_job_def(job).asset_layer.selected_asset_keys}
+        assert not any(k.startswith("llm_") or k == "text_llm_predictions" for k in selected)
