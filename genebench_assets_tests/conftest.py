@@ -23,3 +23,11 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     return shared_path()
+
+
+def pytest_collection_modifyitems(items):
+    """Under xdist `--dist loadgroup`: each file on one worker (module fixtures build a demo graph
+    once), and the two e2e files together, since they share one webserver."""
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("e2e" if "/e2e/" in path else path))

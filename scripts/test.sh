@@ -13,4 +13,4 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "scripts/test.sh: chromium not found and not root; the browser test will skip"
   fi
 fi
-exec .venv/bin/pytest -n 2 --dist loadfile "$@"
+exec .venv/bin/pytest -n 2 --dist loadgroup "$@"

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pytest
 
 from genebench_assets_tests.e2e.dagster_server import DagsterServer, dagster_server
-from genebench_assets_tests.e2e.graphql_client import DagsterGraphQL
+from genebench_assets_tests.e2e.graphql_client import DagsterGraphQL, DagsterTimeout
 
 TISSUE = "gastrocnemius"  # the smallest tissue: 3 studies, 40 samples
 REAL_MISSIONS = ["RR-1", "RR-5", "RR-9"]
@@ -139,7 +139,12 @@ def gastrocnemius_backfill(dagster_e2e: DagsterServer, catalog_materialized: str
         partition_names=[study_key(TISSUE, m) for m in REAL_MISSIONS],
         title=f"e2e: {TISSUE} raw -> evaluation",
     )
-    bf = gql.wait_for_backfill(backfill_id, timeout=BACKFILL_TIMEOUT)
+    try:
+        bf = gql.wait_for_backfill(backfill_id, timeout=BACKFILL_TIMEOUT)
+    except DagsterTimeout as exc:
+        runs = gql.backfill(backfill_id)["runs"]
+        pytest.fail(f"{exc}\n{gql.describe_runs(r['runId'] for r in runs)}\n\n{dagster_e2e.logs_tail(30)}",
+                    pytrace=False)
     seconds = time.monotonic() - t0
     TIMINGS.add(f"backfill {TISSUE} raw -> evaluation", seconds)
     absent = gql.wait_for_run(absent_run, timeout=60)
