@@ -5,12 +5,13 @@ import time
 
 import dagster as dg
 import pandas as pd
+from joblib import Parallel, delayed
 
 from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
 from genebench_assets.defs.pathways.resources import GeneSetSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings, env_list
+from genebench_assets.defs.settings import GenebenchSettings, env_list, from_env
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.tissue_inputs import load_tissue
 from genebench_assets.science.table_store import TableStore
@@ -24,6 +25,21 @@ class ModelSettings(dg.ConfigurableResource):
     models: list[str] = env_list("GENEBENCH_MODELS", ",".join(DEFAULT_MODELS))
     feature_sets: list[str] = env_list("GENEBENCH_FEATURE_SETS", "genes,pathways")
     seed: int = 42
+    # Independent fits run on this many processes (results do not depend on it).
+    n_jobs: int = from_env("GENEBENCH_JOBS", "2", int)
+
+
+def _timed_fit(model, X_train, y_train, X_test, seed):
+    from threadpoolctl import threadpool_limits
+
+    from genebench_assets.science.models import fit_predict
+
+    # One BLAS thread per fit: floating-point sums (PCA's SVD) then do not depend on how many
+    # threads a process gets, so predictions - and their data version - are the same for any n_jobs.
+    with threadpool_limits(limits=1):
+        t0 = time.perf_counter()
+        scores, _ = fit_predict(model, X_train, y_train, X_test, seed=seed)
+        return scores, time.perf_counter() - t0
 
 
 @dg.asset(
@@ -40,13 +56,15 @@ def model_predictions(
     gene_set_settings: GeneSetSettings, osdr_source: OsdrSource,
 ) -> dg.MaterializeResult:
     from genebench_assets.science.folds import Fold, fold_matrices
-    from genebench_assets.science.models import fit_predict
 
     tissue = context.partition_key
     store = TableStore(settings.data_dir)
     data = load_tissue(store, settings.catalog(), tissue)
     folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
-    rows, timings = [], []
+    # Build every fold's features first (cheap), then fit all (fold, feature set, model) tasks,
+    # which are independent, on n_jobs processes. Each fit is seeded, so the result does not
+    # depend on n_jobs; rows are assembled in task order.
+    tasks = []
     for fold in folds:
         for feature_set in model_settings.feature_sets:
             if feature_set == "genes":
@@ -58,19 +76,21 @@ def model_predictions(
             else:
                 raise dg.Failure(f"unknown feature set {feature_set!r} (known: genes, pathways)")
             for model in model_settings.models:
-                t0 = time.perf_counter()
-                scores, info = fit_predict(model, X_train, y_train, X_test, seed=model_settings.seed)
-                elapsed = time.perf_counter() - t0
-                timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model,
-                                "n_features": X_train.shape[1], "fit_seconds": round(elapsed, 3)})
-                # Fit times live beside the table, not in it: the table's hash is the data version,
-                # and the same inputs must give the same version.
-                for sid, s in zip(X_test.index, scores):
-                    rows.append({"fold_id": fold.fold_id, "test_mission": fold.test_mission,
-                                 "feature_set": feature_set, "model": model, "sample_id": sid,
-                                 "score": float(s)})
-            context.log.info(f"{tissue} {fold.fold_id} {feature_set}: {X_train.shape[1]} features, "
-                             f"{len(model_settings.models)} models fitted")
+                tasks.append((fold, feature_set, model, X_train, y_train, X_test))
+    context.log.info(f"{tissue}: {len(tasks)} fits ({len(folds)} folds x {len(model_settings.feature_sets)} "
+                     f"feature sets x {len(model_settings.models)} models) on {model_settings.n_jobs} processes")
+    results = Parallel(n_jobs=model_settings.n_jobs)(
+        delayed(_timed_fit)(model, X_train, y_train, X_test, model_settings.seed)
+        for _, _, model, X_train, y_train, X_test in tasks)
+    rows, timings = [], []
+    for (fold, feature_set, model, X_train, _, X_test), (scores, elapsed) in zip(tasks, results):
+        timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model,
+                        "n_features": X_train.shape[1], "fit_seconds": round(elapsed, 3)})
+        # Fit times live beside the table, not in it: the table's hash is the data version,
+        # and the same inputs must give the same version.
+        for sid, s in zip(X_test.index, scores):
+            rows.append({"fold_id": fold.fold_id, "test_mission": fold.test_mission,
+                         "feature_set": feature_set, "model": model, "sample_id": sid, "score": float(s)})
     preds = pd.DataFrame(rows)
     _, sha = store.write_frame(preds, "model_predictions", tissue)
     timing = pd.DataFrame(timings)
