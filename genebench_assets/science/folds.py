@@ -227,6 +227,30 @@ def _require_columns(matrix: pd.DataFrame, ids: Sequence[str], what: str) -> Non
 # builders
 
 
+def _fold(meta, fold_missions, train, test, *, task_id, tissue, fold_id, test_mission, train_missions,
+          protocol, holdout, **features) -> Fold:
+    """A Fold from a split's train / test metadata rows; `features` carries what the feature set decides."""
+    n_bc_ag, n_qc = _exclusion_counts(meta, fold_missions)
+    return Fold(
+        task_id=task_id,
+        tissue=tissue,
+        fold_id=fold_id,
+        test_mission=test_mission,
+        train_missions=tuple(train_missions),
+        train_ids=tuple(train.index),
+        test_ids=tuple(test.index),
+        y_train=tuple(map(float, train["label"])),
+        y_test=tuple(map(float, test["label"])),
+        train_label_distribution=label_distribution(train["label"]),
+        test_label_distribution=label_distribution(test["label"]),
+        protocol=protocol,
+        excluded_bc_ag_samples=n_bc_ag,
+        excluded_qc_samples=n_qc,
+        holdout=holdout,
+        **features,
+    )
+
+
 def build_lomo_folds(
     expression: pd.DataFrame,
     metadata: pd.DataFrame,
@@ -289,34 +313,20 @@ def build_lomo_folds(
         var = VarianceFilter(percentile=var_percentile).fit(expr.loc[list(low.genes_)], train_ids)
         if not var.genes_:
             raise ValueError(f"{tissue} {fold_id}: no gene left after the filters")
-        n_bc_ag, n_qc = _exclusion_counts(meta, fold_missions)
         folds.append(
-            Fold(
-                task_id=task_id,
-                tissue=tissue,
-                fold_id=fold_id,
-                test_mission=test_mission,
-                train_missions=tuple(train_missions),
-                train_ids=tuple(train_ids),
-                test_ids=tuple(test_ids),
-                y_train=tuple(map(float, train["label"])),
-                y_test=tuple(map(float, test["label"])),
+            _fold(
+                meta, fold_missions, train, test, task_id=task_id, tissue=tissue, fold_id=fold_id,
+                test_mission=test_mission, train_missions=train_missions, protocol=protocol, holdout=is_holdout,
                 genes=var.genes_,
                 n_genes_before_var_filter=len(low.genes_),
                 var_percentile_cutoff=var_percentile / 100,
                 var_threshold=var.threshold_,
-                train_label_distribution=label_distribution(train["label"]),
-                test_label_distribution=label_distribution(test["label"]),
-                protocol=protocol,
                 fitted_steps={
                     STEP_LOW_EXPRESSION: low.fitted_on,
                     STEP_VARIANCE: var.fitted_on,
                     STEP_ZSCORE: tuple(train_ids),  # fold_matrices fits on exactly these ids
                 },
-                excluded_bc_ag_samples=n_bc_ag,
-                excluded_qc_samples=n_qc,
                 n_genes_missing=int(len(expression) - len(available)),
-                holdout=is_holdout,
             )
         )
     return FoldList(folds, skipped)
@@ -371,30 +381,16 @@ def build_pathway_folds(
         pathways = reduce(lambda a, b: a.intersection(b, sort=False), (f.index for f in frames))
         observed = observed_genes(combined.loc[pathways], train_ids + test_ids)
         scored = tuple(dict.fromkeys(str(s) for f in frames for s in f.columns))
-        n_bc_ag, n_qc = _exclusion_counts(meta, set(fold_missions))
         folds.append(
-            Fold(
-                task_id=task_id,
-                tissue=tissue,
-                fold_id=fold_id,
-                test_mission=test_mission,
-                train_missions=tuple(train_missions),
-                train_ids=tuple(train_ids),
-                test_ids=tuple(test_ids),
-                y_train=tuple(map(float, train["label"])),
-                y_test=tuple(map(float, test["label"])),
+            _fold(
+                meta, set(fold_missions), train, test, task_id=task_id, tissue=tissue, fold_id=fold_id,
+                test_mission=test_mission, train_missions=train_missions, protocol=protocol, holdout=is_holdout,
                 genes=tuple(map(str, observed)),
                 n_genes_before_var_filter=len(observed),
                 var_percentile_cutoff=None,
                 var_threshold=None,
-                train_label_distribution=label_distribution(train["label"]),
-                test_label_distribution=label_distribution(test["label"]),
-                protocol=protocol,
                 fitted_steps={STEP_PATHWAY_SCORING: scored, STEP_ZSCORE: tuple(train_ids)},
-                excluded_bc_ag_samples=n_bc_ag,
-                excluded_qc_samples=n_qc,
                 n_genes_missing=int(len(pathways) - len(observed)),
-                holdout=is_holdout,
                 feature_type="pathways",
                 feature_source=feature_source,
             )
