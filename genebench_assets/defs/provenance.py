@@ -6,7 +6,6 @@ name, sha256), carried down from `raw_counts`. `genebench lineage` reads this ba
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import dagster as dg
@@ -68,7 +67,3 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.3f}"
     return str(v)
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, default=str)

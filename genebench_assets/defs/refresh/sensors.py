@@ -8,8 +8,6 @@ failed blocking check stops the propagation. A study that cannot be placed is re
 listed as pending in `osdr_catalog`. A weekly schedule re-checks everything as a safety net."""
 
 
-import json
-
 import dagster as dg
 
 from genebench_assets.defs.jobs import catalog_job, study_job
@@ -44,7 +42,7 @@ def osdr_new_studies_sensor(context: dg.SensorEvaluationContext, settings: Geneb
     data_dir = settings.path()
     old_pending = {p["osd"]: p for p in load_pending(data_dir)}
     pending = {**old_pending, **{p["osd"]: p for p in placement.pending}}
-    added = [json.loads(json.dumps(s)) for s in placement.new_studies]
+    added = list(placement.new_studies)
     if not added and pending == old_pending:
         return dg.SkipReason(
             f"no new study ({len(placement.known)} known)"

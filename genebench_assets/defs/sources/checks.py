@@ -7,15 +7,18 @@ from genebench_assets.defs.check_results import skipped_absent, to_check_result
 from genebench_assets.defs.partitions import pair_of, study_partitions
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
+from genebench_assets.defs.study_partition import StudyPartition
 from genebench_assets.science import source_checks
 from genebench_assets.science.table_store import TableStore
 
 
 def _loaded(context, settings, asset):
-    tissue, mission = pair_of(context)
-    if not settings.catalog().has_pair(tissue, mission):
+    """(tissue, mission, table), with table None for a pair the catalog does not have."""
+    study = StudyPartition.open(context, settings)
+    if study is None:
+        tissue, mission = pair_of(context)
         return tissue, mission, None
-    return tissue, mission, TableStore(settings.data_dir).read_frame(asset, tissue, mission)
+    return study.tissue, study.mission, study.read(asset)
 
 
 @dg.asset_check(asset=raw_counts, blocking=True, partitions_def=study_partitions,
