@@ -6,7 +6,7 @@
 Six tissues x Hallmark x {LR, PCA-LR}, every LOMO fold: the models are fitted once and both
 paths evaluate the same test scores in the same run:
 
-- ours: ``genebench_assets.science.evaluation.evaluate_fold`` (AUROC from sorted ranks, all
+- ours: ``genebench_assets.science.evaluation.lomo_evaluation.evaluate_fold`` (AUROC from sorted ranks, all
   bootstrap / permutation draws at once, sklearn-identical floats);
 - reference: what the published scripts did: a fresh ``RandomState(42)`` per fold for each test,
   ``sklearn.metrics.roc_auc_score`` called once per bootstrap draw and once per permutation.
@@ -33,7 +33,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from genebench_assets.science import evaluation, pathway_lomo  # noqa: E402
+from genebench_assets.science.evaluation import lomo_evaluation as evaluation
+
+from genebench_assets.science.release import pathway_lomo  # noqa: E402
 
 FIXTURES = ROOT / "genebench_assets_tests" / "fixtures" / "published_pathway_results"
 TISSUES = ("liver", "gastrocnemius", "kidney", "thymus", "skin", "eye")

@@ -59,7 +59,7 @@ def _read_inputs():
 def _log2_normalized(counts, size_factors):
     import numpy as np
 
-    from genebench_assets.science.normalization import normalize_counts
+    from genebench_assets.science.expression.normalization import normalize_counts
 
     return np.log2(normalize_counts(counts, size_factors) + 1.0)
 
@@ -71,9 +71,9 @@ def section(name: str) -> dict:
 
     import gseapy
 
-    from genebench_assets.science.atomic_files import write_parquet
-    from genebench_assets.science.gene_sets import read_gmt
-    from genebench_assets.science.pathway_scoring import gsva_with_reference, score_pathways
+    from genebench_assets.science.storage.atomic_files import write_parquet
+    from genebench_assets.science.pathways.gene_sets import read_gmt
+    from genebench_assets.science.pathways.pathway_scoring import gsva_with_reference, score_pathways
 
     sets = read_gmt(HALLMARK)
     info: dict = {"section": name}
@@ -124,7 +124,7 @@ def _run_child(name: str) -> dict:
 def _describe_input() -> str:
     import pandas as pd
 
-    from genebench_assets.science.gene_sets import filter_gene_sets, read_gmt
+    from genebench_assets.science.pathways.gene_sets import filter_gene_sets, read_gmt
 
     genes = pd.read_csv(COUNTS, index_col=0, usecols=[0]).index
     sets = read_gmt(HALLMARK)

@@ -91,7 +91,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_lineage(args: argparse.Namespace) -> int:
     from genebench_assets.defs.lineage import lineage_from_instance, render_lineage_text
-    from genebench_assets.science.study_catalog import load_catalog
+    from genebench_assets.science.osdr.study_catalog import load_catalog
 
     task_to_tissue = {v: k for k, v in load_catalog().task_ids.items()}
     if args.task not in task_to_tissue:
@@ -119,8 +119,8 @@ def cmd_export_folds(args: argparse.Namespace) -> int:
     """Write materialized LOMO folds in the published release layout (SPEC §5), for outside users."""
     from genebench_assets.defs.settings import GenebenchSettings
     from genebench_assets.defs.tissue_inputs import load_tissue
-    from genebench_assets.science.folds import Fold, export_release_layout
-    from genebench_assets.science.table_store import TableNotFoundError, TableStore
+    from genebench_assets.science.tasks.folds import Fold, export_release_layout
+    from genebench_assets.science.storage.table_store import TableNotFoundError, TableStore
 
     settings = GenebenchSettings()
     store = TableStore(settings.data_dir)

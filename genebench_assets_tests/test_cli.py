@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from genebench_assets.science.pathway_lomo import compare_to_published
+from genebench_assets.science.release.pathway_lomo import compare_to_published
 from genebench_assets_tests.conftest import REPO_ROOT, shared_path
 
 FIXTURES = REPO_ROOT / "genebench_assets_tests" / "fixtures" / "published_pathway_results"
@@ -73,7 +73,7 @@ def test_lineage_of_something_never_materialized(tmp_path):
 
 
 def _valid_submission(task_id: str) -> dict:
-    from genebench_assets.science import genelab_release
+    from genebench_assets.science.release import genelab_release
 
     task = genelab_release.read_task(shared_path("genelab_release"), task_id)
     return {"task_id": task_id, "model_name": "my-model_v1.0",

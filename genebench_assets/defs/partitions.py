@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from genebench_assets.science.study_catalog import StudyCatalog, load_catalog
+from genebench_assets.science.osdr.study_catalog import StudyCatalog, load_catalog
 
 CATALOG = load_catalog()
 

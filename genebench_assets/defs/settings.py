@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from genebench_assets.science.study_catalog import StudyCatalog, load_catalog
+from genebench_assets.science.osdr.study_catalog import StudyCatalog, load_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ class GenebenchSettings(dg.ConfigurableResource):
     def catalog(self) -> StudyCatalog:
         base = load_catalog(self.catalog_path or None)
         # Studies added at run time by the refresh sensor (issue 5) live beside the data.
-        from genebench_assets.science.catalog_additions import load_additions
+        from genebench_assets.science.osdr.catalog_additions import load_additions
 
         return base.with_studies(load_additions(Path(self.data_dir)))
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from genebench_assets.defs.partitions import pair_of
 from genebench_assets.defs.provenance import provenance_metadata
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.table_store import TableStore
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,8 +7,8 @@ import dataclasses
 import dagster as dg
 import pandas as pd
 
-from genebench_assets.science.study_catalog import StudyCatalog
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.osdr.study_catalog import StudyCatalog
+from genebench_assets.science.storage.table_store import TableStore
 
 
 @dataclasses.dataclass

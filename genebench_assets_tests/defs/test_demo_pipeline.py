@@ -9,9 +9,9 @@ import pytest
 from genebench_assets.defs.lineage import lineage_from_instance
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
-from genebench_assets.science.study_catalog import load_catalog
-from genebench_assets.science.atomic_files import sha256_file
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.osdr.study_catalog import load_catalog
+from genebench_assets.science.storage.atomic_files import sha256_file
+from genebench_assets.science.storage.table_store import TableStore
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, materialized
 
 pytestmark = pytest.mark.slow

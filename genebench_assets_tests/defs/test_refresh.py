@@ -14,10 +14,10 @@ from genebench_assets.definitions import defs
 from genebench_assets.defs.refresh.sensors import osdr_new_studies_sensor
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.science.catalog_additions import load_additions, load_pending
+from genebench_assets.science.osdr.catalog_additions import load_additions, load_pending
 from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
 from genebench_assets.science.osdr.live_client import OsdrClient
-from genebench_assets.science.study_catalog import load_catalog
+from genebench_assets.science.osdr.study_catalog import load_catalog
 
 RUNSHEET_HEADER = "Sample Name,Factor Value[Spaceflight],Original Sample Name\n"
 

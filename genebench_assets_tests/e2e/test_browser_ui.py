@@ -98,7 +98,7 @@ def test_asset_graph_shows_the_assets(page, dagster_e2e, catalog_materialized, t
 
 
 def test_partition_matrix_shows_tissues_and_missions(page, dagster_e2e, catalog_materialized, tmp_path):
-    from genebench_assets.science.study_catalog import load_catalog
+    from genebench_assets.science.osdr.study_catalog import load_catalog
 
     expect = _expect()
     page.goto(f"{dagster_e2e.url}/assets/raw_counts?view=partitions", wait_until="domcontentloaded",
@@ -137,7 +137,7 @@ def test_evaluation_lineage_in_the_ui(page, dagster_e2e, gastrocnemius_backfill,
     row.get_by_text("[Show Markdown]").first.click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible(timeout=UI_TIMEOUT_MS)
-    from genebench_assets.science.study_catalog import load_catalog
+    from genebench_assets.science.osdr.study_catalog import load_catalog
 
     catalog = load_catalog()
     for m in REAL_MISSIONS:

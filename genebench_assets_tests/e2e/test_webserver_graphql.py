@@ -33,7 +33,7 @@ LEAKAGE_CHECKS = {
 
 
 def _catalog():
-    from genebench_assets.science.study_catalog import load_catalog
+    from genebench_assets.science.osdr.study_catalog import load_catalog
 
     return load_catalog()
 

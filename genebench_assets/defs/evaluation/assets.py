@@ -12,15 +12,15 @@ from genebench_assets.defs.models.assets import model_predictions
 from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
 from genebench_assets.defs.provenance import provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.table_store import TableStore
 
 RANDOMNESS = {"seed": "seed_randomstate", "strict": "strict"}
 
 
 def evaluate_predictions(preds: pd.DataFrame, folds: list, *, protocol: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-fold metrics and per (feature set, model) task summaries, including the positive control."""
-    from genebench_assets.science.evaluation import evaluate_fold, positive_control_scores, pooled_auroc, summarize_task
-    from genebench_assets.science.folds import fold_test_labels
+    from genebench_assets.science.evaluation.lomo_evaluation import evaluate_fold, positive_control_scores, pooled_auroc, summarize_task
+    from genebench_assets.science.tasks.folds import fold_test_labels
 
     randomness = RANDOMNESS[protocol]
     labels = {f.fold_id: fold_test_labels(f) for f in folds}
@@ -66,7 +66,7 @@ def roc_png(preds: pd.DataFrame, folds: list, feature_set: str) -> str:
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
 
-    from genebench_assets.science.folds import fold_test_labels
+    from genebench_assets.science.tasks.folds import fold_test_labels
 
     labels = pd.concat([fold_test_labels(f) for f in folds if not f.fold_id.endswith("_holdout")])
     fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=80)
@@ -108,7 +108,7 @@ def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: boo
 )
 def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
     from genebench_assets.defs.lineage import lineage_markdown_for_tissue
-    from genebench_assets.science.folds import Fold
+    from genebench_assets.science.tasks.folds import Fold
 
     tissue = context.partition_key
     catalog = settings.catalog()
@@ -162,7 +162,7 @@ def _per_fold_md(per_fold: pd.DataFrame) -> str:
                 description="Controls bracket every metric: negative control near 0.5, positive control at 1.0.")
 def evaluation_controls_bracket(context, settings: GenebenchSettings):
     from genebench_assets.defs.check_results import to_check_result
-    from genebench_assets.science.evaluation import controls_bracket
+    from genebench_assets.science.evaluation.lomo_evaluation import controls_bracket
 
     from genebench_assets.science.check_outcome import CheckOutcome
 

@@ -21,7 +21,7 @@ from genebench_assets.defs.study_partition import StudyPartition
     + REAL_PAIRS_NOTE,
 )
 def normalized_expression(context: dg.AssetExecutionContext, settings: GenebenchSettings):
-    from genebench_assets.science.normalization import log2_normalized
+    from genebench_assets.science.expression.normalization import log2_normalized
 
     study = StudyPartition.open(context, settings)
     if study is None:

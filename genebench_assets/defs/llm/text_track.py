@@ -13,12 +13,12 @@ from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.tissue_inputs import load_tissue
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.table_store import TableStore
 
 
 def task_folds_from_ours(task_id: str, folds):
-    from genebench_assets.science.folds import fold_test_labels
-    from genebench_assets.science.submission import FoldSpec, TaskFolds
+    from genebench_assets.science.tasks.folds import fold_test_labels
+    from genebench_assets.science.evaluation.submission import FoldSpec, TaskFolds
 
     specs = []
     for f in folds:
@@ -40,10 +40,10 @@ def task_folds_from_ours(task_id: str, folds):
 def text_llm_predictions(context: dg.AssetExecutionContext, settings: GenebenchSettings, anthropic: AnthropicResource,
                          gene_set_settings: GeneSetSettings, osdr_source: OsdrSource) -> dg.MaterializeResult:
     from genebench_assets.defs.pathways.assets import load_gene_sets
-    from genebench_assets.science.folds import Fold, fold_matrices
+    from genebench_assets.science.tasks.folds import Fold, fold_matrices
     from genebench_assets.science.llm.anthropic_calls import ResponseCache, text_track_asker
     from genebench_assets.science.llm.text_track import make_submission, predict_fold, prompts_markdown
-    from genebench_assets.science.submission import check_submission, render_score_table, score_submission
+    from genebench_assets.science.evaluation.submission import check_submission, render_score_table, score_submission
 
     tissue = context.partition_key
     k_shot = int(os.environ.get("GENEBENCH_TEXT_LLM_SHOTS", "0"))
@@ -85,8 +85,8 @@ def text_llm_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
 def text_llm_examples_from_training_only(context, settings: GenebenchSettings):
     from genebench_assets.defs.check_results import to_check_result
     from genebench_assets.science.check_outcome import CheckOutcome
-    from genebench_assets.science.folds import Fold
-    from genebench_assets.science.leakage_checks import text_llm_examples_from_train_only
+    from genebench_assets.science.tasks.folds import Fold
+    from genebench_assets.science.tasks.leakage_checks import text_llm_examples_from_train_only
 
     store = TableStore(settings.data_dir)
     tissue = context.partition_key

@@ -14,7 +14,7 @@ from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings, env_list, from_env
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.tissue_inputs import load_tissue
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.table_store import TableStore
 
 DEFAULT_MODELS = ("lr", "pca_lr", "rf", "xgb", "negative_control")
 
@@ -32,7 +32,7 @@ class ModelSettings(dg.ConfigurableResource):
 def _timed_fit(model, X_train, y_train, X_test, seed):
     from threadpoolctl import threadpool_limits
 
-    from genebench_assets.science.models import fit_predict
+    from genebench_assets.science.models.classifiers import fit_predict
 
     # One BLAS thread per fit: floating-point sums (PCA's SVD) then do not depend on how many
     # threads a process gets, so predictions - and their data version - are the same for any n_jobs.
@@ -55,7 +55,7 @@ def model_predictions(
     context: dg.AssetExecutionContext, settings: GenebenchSettings, model_settings: ModelSettings,
     gene_set_settings: GeneSetSettings, osdr_source: OsdrSource,
 ) -> dg.MaterializeResult:
-    from genebench_assets.science.folds import Fold, fold_matrices
+    from genebench_assets.science.tasks.folds import Fold, fold_matrices
 
     tissue = context.partition_key
     store = TableStore(settings.data_dir)

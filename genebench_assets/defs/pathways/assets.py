@@ -13,11 +13,11 @@ from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, osdr_catalog
 from genebench_assets.defs.study_partition import StudyPartition
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.table_store import TableStore
 
 
 def load_gene_sets(settings: GenebenchSettings, gene_set_settings: GeneSetSettings, source: OsdrSource):
-    from genebench_assets.science.gene_sets import read_gmt, read_symbol_map
+    from genebench_assets.science.pathways.gene_sets import read_gmt, read_symbol_map
 
     demo_root = source.demo_root(settings.data_dir)
     collections, symbol_map_path = gene_set_settings.resolve(source.mode, demo_root)
@@ -25,7 +25,7 @@ def load_gene_sets(settings: GenebenchSettings, gene_set_settings: GeneSetSettin
 
 
 def symbol_expression(expr: pd.DataFrame, symbol_map: pd.Series, variance_samples=None) -> pd.DataFrame:
-    from genebench_assets.science.gene_sets import map_ensembl_to_symbols
+    from genebench_assets.science.pathways.gene_sets import map_ensembl_to_symbols
 
     by_symbol, _ = map_ensembl_to_symbols(expr.dropna(axis=0, how="any"), symbol_map,
                                           variance_samples=variance_samples)
@@ -40,7 +40,7 @@ METHODS = {
 
 
 def _score(by_symbol: pd.DataFrame, gs, method: str, gs_settings) -> pd.DataFrame:
-    from genebench_assets.science.pathway_scoring import score_pathways
+    from genebench_assets.science.pathways.pathway_scoring import score_pathways
 
     sizes = {"min_size": gs_settings.min_size, "max_size": gs_settings.max_size}
     if method == "gsva":
@@ -64,7 +64,7 @@ def gene_sets(context, settings: GenebenchSettings, gene_set_settings: GeneSetSe
     if osdr_source.mode == "demo":
         osdr_source.ensure_demo(settings.data_dir, settings.catalog())
     sets, symbol_map, paths = load_gene_sets(settings, gene_set_settings, osdr_source)
-    from genebench_assets.science.atomic_files import sha256_file
+    from genebench_assets.science.storage.atomic_files import sha256_file
 
     store = TableStore(settings.data_dir)
     _, sha = store.write_json({k: v for k, v in sets.items()}, "gene_sets")
@@ -129,7 +129,7 @@ def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSetting
     "(a leakage check enforces it).\n\n" + REAL_PAIRS_NOTE,
 )
 def differential_expression(context: dg.AssetExecutionContext, settings: GenebenchSettings):
-    from genebench_assets.science.differential_expression import deseq2_flight_vs_ground
+    from genebench_assets.science.expression.differential_expression import deseq2_flight_vs_ground
 
     study = StudyPartition.open(context, settings)
     if study is None:
@@ -157,14 +157,14 @@ def differential_expression(context: dg.AssetExecutionContext, settings: Geneben
 )
 def pathway_nes(context: dg.AssetExecutionContext, settings: GenebenchSettings,
                 gene_set_settings: GeneSetSettings, osdr_source: OsdrSource):
-    from genebench_assets.science.prerank_gsea import prerank_nes
+    from genebench_assets.science.pathways.prerank_gsea import prerank_nes
 
     study = StudyPartition.open(context, settings)
     if study is None:
         return
     de = study.read("differential_expression")
     sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
-    from genebench_assets.science.prerank_gsea import ranking_from_dge
+    from genebench_assets.science.pathways.prerank_gsea import ranking_from_dge
 
     # Duplicate symbols keep the gene with the largest |stat|.
     ranking = ranking_from_dge(de, symbol_map, id_column=None)
@@ -191,7 +191,7 @@ def pathway_nes(context: dg.AssetExecutionContext, settings: GenebenchSettings,
 )
 def nes_conservation(context, settings: GenebenchSettings, gene_set_settings: GeneSetSettings,
                      osdr_source: OsdrSource) -> dg.MaterializeResult:
-    from genebench_assets.science.prerank_gsea import nes_conservation as conservation
+    from genebench_assets.science.pathways.prerank_gsea import nes_conservation as conservation
 
     tissue = context.partition_key
     store = TableStore(settings.data_dir)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.table_store import TableStore
 
 
 def pathway_fold_matrices(fold, data, settings, gs_settings, source, collection: str | None = None):
@@ -24,7 +24,7 @@ def pathway_fold_matrices(fold, data, settings, gs_settings, source, collection:
         scores = pd.concat(parts, axis=1, join="inner")
         scores = scores.loc[:, ~scores.columns.duplicated(keep="first")]
     else:
-        from genebench_assets.science.pathway_scoring import gsva_with_reference
+        from genebench_assets.science.pathways.pathway_scoring import gsva_with_reference
 
         expr = data.expression[train_ids + test_ids]
         # Which gene stands for a duplicated symbol is chosen on training samples only.

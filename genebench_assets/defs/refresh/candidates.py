@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from genebench_assets.science.osdr_discovery import Candidate
-from genebench_assets.science.study_catalog import StudyCatalog
+from genebench_assets.science.osdr.discovery import Candidate
+from genebench_assets.science.osdr.study_catalog import StudyCatalog
 
 
 def _group_counts(sample_table: Path, osd: str) -> tuple[int | None, int | None]:

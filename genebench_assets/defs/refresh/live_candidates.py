@@ -2,8 +2,8 @@
 (small files) so that placement can say whether it has counts and enough samples per group."""
 
 import re
-from genebench_assets.science.osdr_discovery import Candidate
-from genebench_assets.science.study_catalog import StudyCatalog
+from genebench_assets.science.osdr.discovery import Candidate
+from genebench_assets.science.osdr.study_catalog import StudyCatalog
 
 _RR = re.compile(r"Rodent Research[- ]?(\d+)|\bRR-?(\d+)\b", re.I)
 _MHU = re.compile(r"\bMHU-?(\d+)\b", re.I)

@@ -13,8 +13,8 @@ import dagster as dg
 from genebench_assets.defs.jobs import catalog_job, study_job
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.science.catalog_additions import load_additions, load_pending, save_additions
-from genebench_assets.science.osdr_discovery import place_candidates
+from genebench_assets.science.osdr.catalog_additions import load_additions, load_pending, save_additions
+from genebench_assets.science.osdr.discovery import place_candidates
 
 
 def discover(settings: GenebenchSettings, source: OsdrSource):

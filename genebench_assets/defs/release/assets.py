@@ -7,8 +7,8 @@ import pandas as pd
 from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.release.resources import COLLECTIONS, ReleaseSettings
 from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.science.atomic_files import sha256_file, write_json
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.atomic_files import sha256_file, write_json
+from genebench_assets.science.storage.table_store import TableStore
 
 tissue_dim = dg.StaticPartitionsDefinition(["liver", "gastrocnemius", "kidney", "thymus", "skin", "eye"])
 release_partitions = dg.MultiPartitionsDefinition(
@@ -23,7 +23,7 @@ def _pair(context) -> tuple[str, str]:
 
 def _release_files(release_dir, task, db) -> list[dict]:
     """Provenance of every release file the features came from: path, size, sha256."""
-    from genebench_assets.science import genelab_release
+    from genebench_assets.science.release import genelab_release
 
     paths = []
     for fold in task.folds:
@@ -39,8 +39,8 @@ def _release_files(release_dir, task, db) -> list[dict]:
           description="Per fold of the published task: GSVA pathway features of the training and test "
           "missions (pathways intersected, duplicates keep the first occurrence), aligned to the task files.")
 def release_fold_features(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
-    from genebench_assets.science import genelab_release
-    from genebench_assets.science.pathway_lomo import build_fold_features
+    from genebench_assets.science.release import genelab_release
+    from genebench_assets.science.release.pathway_lomo import build_fold_features
 
     tissue, db = _pair(context)
     release_dir = release_settings.checked_release_dir()
@@ -69,7 +69,7 @@ def release_fold_features(context, settings: GenebenchSettings, release_settings
 
 
 def load_features(store: TableStore, tissue: str, db: str):
-    from genebench_assets.science.pathway_lomo import FoldFeatures
+    from genebench_assets.science.release.pathway_lomo import FoldFeatures
 
     part = f"{tissue}|{db}"
     out = []
@@ -89,7 +89,7 @@ def load_features(store: TableStore, tissue: str, db: str):
           description="LR and PCA-LR (SPEC §7 pathway-level settings) per fold: P(Flight) for each test sample. "
           "The model sees training features and labels and test features only.")
 def release_predictions(context, settings: GenebenchSettings) -> dg.MaterializeResult:
-    from genebench_assets.science.pathway_lomo import predict_fold
+    from genebench_assets.science.release.pathway_lomo import predict_fold
 
     tissue, db = _pair(context)
     store = TableStore(settings.data_dir)
@@ -119,8 +119,8 @@ def release_predictions(context, settings: GenebenchSettings) -> dg.MaterializeR
 def release_evaluation(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from pathlib import Path
 
-    from genebench_assets.science.evaluation import render_markdown_table
-    from genebench_assets.science.pathway_lomo import evaluate_pathway_fold, result_filename, summarize_models
+    from genebench_assets.science.evaluation.lomo_evaluation import render_markdown_table
+    from genebench_assets.science.release.pathway_lomo import evaluate_pathway_fold, result_filename, summarize_models
 
     tissue, db = _pair(context)
     store = TableStore(settings.data_dir)

@@ -8,8 +8,8 @@ from genebench_assets.defs.release.resources import ReleaseSettings
 
 
 def evaluate_submission_cli(args) -> int:
-    from genebench_assets.science import genelab_release
-    from genebench_assets.science.submission import (
+    from genebench_assets.science.release import genelab_release
+    from genebench_assets.science.evaluation.submission import (
         SubmissionError, TaskFolds, check_submission, render_score_table, score_submission)
 
     release_dir = Path(args.release) if args.release else Path(ReleaseSettings().release_dir)

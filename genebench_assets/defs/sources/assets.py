@@ -10,8 +10,8 @@ from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.study_partition import StudyPartition
-from genebench_assets.science.catalog_additions import load_pending
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.osdr.catalog_additions import load_pending
+from genebench_assets.science.storage.table_store import TableStore
 
 REAL_PAIRS_NOTE = (
     "Partitioned by tissue x mission. Only the pairs in the catalog are real studies; the others "
@@ -126,8 +126,8 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
     "any sample was excluded.\n\n" + REAL_PAIRS_NOTE,
 )
 def sample_metadata(context: dg.AssetExecutionContext, settings: GenebenchSettings):
-    from genebench_assets.science.normalization import log2_normalized
-    from genebench_assets.science.sample_qc import apply_qc, mission_eligibility, qc_flags
+    from genebench_assets.science.expression.normalization import log2_normalized
+    from genebench_assets.science.expression.sample_qc import apply_qc, mission_eligibility, qc_flags
 
     study = StudyPartition.open(context, settings)
     if study is None:

@@ -8,8 +8,8 @@ from genebench_assets.defs.partitions import pair_of, study_partitions
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.study_partition import StudyPartition
-from genebench_assets.science import source_checks
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.osdr import source_checks
+from genebench_assets.science.storage.table_store import TableStore
 
 
 def _loaded(context, settings, asset):

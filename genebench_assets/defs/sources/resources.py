@@ -9,7 +9,7 @@ import dagster as dg
 
 from genebench_assets.defs.settings import env_flag, from_env
 from genebench_assets.science.osdr.source_files import SourceFile
-from genebench_assets.science.study_catalog import Study, StudyCatalog
+from genebench_assets.science.osdr.study_catalog import Study, StudyCatalog
 
 SOURCE_MODES = ("demo", "osdr", "mirror")
 log = logging.getLogger("genebench.sources")

@@ -9,7 +9,7 @@ from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import sample_metadata
 from genebench_assets.defs.tissue_inputs import load_tissue
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.table_store import TableStore
 
 
 @dg.asset(
@@ -26,7 +26,7 @@ from genebench_assets.science.table_store import TableStore
     "fold records which sample ids every fitted step saw.",
 )
 def lomo_folds(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
-    from genebench_assets.science.folds import build_lomo_folds
+    from genebench_assets.science.tasks.folds import build_lomo_folds
 
     tissue = context.partition_key
     catalog = settings.catalog()

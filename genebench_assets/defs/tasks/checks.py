@@ -11,12 +11,12 @@ from genebench_assets.defs.partitions import tissue_partitions
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.tissue_inputs import load_tissue
-from genebench_assets.science import leakage_checks
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.tasks import leakage_checks
+from genebench_assets.science.storage.table_store import TableStore
 
 
 def _folds(context, settings):
-    from genebench_assets.science.folds import Fold
+    from genebench_assets.science.tasks.folds import Fold
 
     store = TableStore(settings.data_dir)
     return [Fold.from_dict(d) for d in store.read_json("lomo_folds", context.partition_key)]
@@ -88,7 +88,7 @@ def leakage_no_label_derived_features(context, settings: GenebenchSettings):
 @_check("leakage_no_expression_duplicates",
         "5. No test sample duplicates a training sample by expression fingerprint (Pearson r >= 0.9999).")
 def leakage_no_expression_duplicates(context, settings: GenebenchSettings):
-    from genebench_assets.science.folds import fold_matrices
+    from genebench_assets.science.tasks.folds import fold_matrices
 
     store = TableStore(settings.data_dir)
     data = load_tissue(store, settings.catalog(), context.partition_key)

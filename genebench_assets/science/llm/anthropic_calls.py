@@ -33,7 +33,7 @@ from typing import Any
 
 import anthropic
 
-from genebench_assets.science.atomic_files import write_json
+from genebench_assets.science.storage.atomic_files import write_json
 from genebench_assets.science.llm.judging import Judgement, parse_judge_reply, text_of_content
 from genebench_assets.science.llm.prompts import ANSWER_SYSTEM_PROMPT, JUDGE_SYSTEM_PROMPT, prompt_sha256
 

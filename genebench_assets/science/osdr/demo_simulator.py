@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from genebench_assets.science.atomic_files import atomic_path, sha256_file
-from genebench_assets.science.study_catalog import Study, StudyCatalog, study_from_dict
+from genebench_assets.science.storage.atomic_files import atomic_path, sha256_file
+from genebench_assets.science.osdr.study_catalog import Study, StudyCatalog, study_from_dict
 
 SIMULATOR_VERSION = 1
 DEFAULT_SEED = 42

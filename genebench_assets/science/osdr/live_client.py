@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 import tenacity
 
-from genebench_assets.science.atomic_files import atomic_path, sha256_file
+from genebench_assets.science.storage.atomic_files import atomic_path, sha256_file
 from genebench_assets.science.osdr.genelab_files import file_kind, is_safe_file_name, select_study_files
 from genebench_assets.science.osdr.source_files import (
     DownloadError,
@@ -46,7 +46,7 @@ from genebench_assets.science.osdr.source_files import (
     SourceFile,
     StudyDataError,
 )
-from genebench_assets.science.study_catalog import Study
+from genebench_assets.science.osdr.study_catalog import Study
 
 log = logging.getLogger("genebench.osdr")
 

@@ -11,10 +11,10 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-from genebench_assets.science.atomic_files import sha256_file
+from genebench_assets.science.storage.atomic_files import sha256_file
 from genebench_assets.science.osdr.genelab_files import is_safe_file_name, select_study_files
 from genebench_assets.science.osdr.source_files import MissingStudyFilesError, SourceFile, StudyDataError
-from genebench_assets.science.study_catalog import Study
+from genebench_assets.science.osdr.study_catalog import Study
 
 log = logging.getLogger("genebench.osdr")
 

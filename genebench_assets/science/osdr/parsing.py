@@ -38,7 +38,7 @@ from genebench_assets.science.osdr.source_files import (
     StudyDataError,
 )
 from genebench_assets.science.osdr.strains import name_tokens, parse_strain
-from genebench_assets.science.study_catalog import Study
+from genebench_assets.science.osdr.study_catalog import Study
 
 log = logging.getLogger("genebench.osdr.parsing")
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from genebench_assets.defs.llm.resources import AnthropicResource
-from genebench_assets.science.table_store import TableStore
+from genebench_assets.science.storage.table_store import TableStore
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, materialized
 from genebench_assets_tests.science.llm.mock_api import ScriptedApi, message
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genebench_assets.science.atomic_files import sha256_file
+from genebench_assets.science.storage.atomic_files import sha256_file
 from genebench_assets.science.osdr.demo_simulator import (
     GENE_SETS_DIR,
     GMT_NAME,
@@ -20,7 +20,7 @@ from genebench_assets.science.osdr.demo_simulator import (
 from genebench_assets.science.osdr.parsing import assemble_pair, read_counts_csv, read_sample_table
 from genebench_assets.science.osdr.source_files import COUNTS, RUNSHEET, SourceFile
 from genebench_assets.science.osdr.strains import parse_strain
-from genebench_assets.science.study_catalog import load_catalog
+from genebench_assets.science.osdr.study_catalog import load_catalog
 from genebench_assets_tests.conftest import shared_path
 
 N_GENES = 600  # small: the default (6,000) is for the real demo graph

@@ -23,7 +23,7 @@ from genebench_assets.science.osdr.source_files import (
     MissingStudyFilesError,
     StudyDataError,
 )
-from genebench_assets.science.study_catalog import Study
+from genebench_assets.science.osdr.study_catalog import Study
 from genebench_assets_tests.conftest import shared_path
 
 RECORDED = Path(__file__).with_name("recorded")

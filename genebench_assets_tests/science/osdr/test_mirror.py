@@ -18,7 +18,7 @@ from genebench_assets.science.osdr.source_files import (
     MissingStudyFilesError,
     StudyDataError,
 )
-from genebench_assets.science.study_catalog import Study
+from genebench_assets.science.osdr.study_catalog import Study
 from genebench_assets_tests.conftest import shared_path
 
 COUNTS_NAME = "GLDS-48_rna_seq_RSEM_Unnormalized_Counts_GLbulkRNAseq.csv"
@@ -112,7 +112,7 @@ def test_demo_mirror_and_live_client_yield_the_same_files(tmp_path):
 
     from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
     from genebench_assets.science.osdr.live_client import OsdrClient
-    from genebench_assets.science.study_catalog import load_catalog
+    from genebench_assets.science.osdr.study_catalog import load_catalog
 
     root = tmp_path / "demo_osdr"
     manifest = write_demo_mirror(root, load_catalog(), seed=42, n_genes=400)

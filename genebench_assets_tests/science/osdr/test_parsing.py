@@ -20,7 +20,7 @@ from genebench_assets.science.osdr.source_files import (
     SourceFile,
     StudyDataError,
 )
-from genebench_assets.science.study_catalog import Study
+from genebench_assets.science.osdr.study_catalog import Study
 from genebench_assets_tests.conftest import shared_path
 
 OSD = "OSD-7"

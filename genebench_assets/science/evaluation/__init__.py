@@ -1,0 +1,1 @@
+"""Evaluation: metrics, fold and task evaluation, submissions."""

@@ -1,0 +1,1 @@
+"""Expression: normalization, sample QC and differential expression."""

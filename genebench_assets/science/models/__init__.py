@@ -1,0 +1,1 @@
+"""Models fitted on training folds and predicting test features."""

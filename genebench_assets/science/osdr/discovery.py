@@ -1,0 +1,119 @@
+"""Find studies OSDR has published that the catalog does not know yet, and decide whether each can
+be placed as a new (tissue, mission) study or must wait as *pending* with a reason (never dropped).
+
+Pure functions over plain records; the refresh sensor feeds them from the live OSDR search, a mirror
+or the demo."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from genebench_assets.science.osdr.identifiers import (IdentifierError, is_valid_accession, validate_accession,
+                                                       validate_mission)
+from genebench_assets.science.osdr.study_catalog import StudyCatalog
+
+MIN_PER_CLASS = 3
+
+
+def _plain(value):
+    """A metadata value as stored in the pending list (JSON): strings and None as they are, others repr'd."""
+    return value if value is None or isinstance(value, str) else repr(value)
+
+
+def _mission_error(mission) -> str | None:
+    try:
+        validate_mission(mission, "study metadata")
+    except IdentifierError as exc:
+        return str(exc)
+    return None
+
+# OSDR "Material Type" values -> our tissue names (SPEC §2 tissues).
+TISSUE_ALIASES = {
+    "liver": "liver",
+    "gastrocnemius": "gastrocnemius",
+    "gastrocnemius muscle": "gastrocnemius",
+    "kidney": "kidney",
+    "thymus": "thymus",
+    "skin": "skin",
+    "dorsal skin": "skin",
+    "femoral skin": "skin",
+    "eye": "eye",
+    "retina": "eye",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """A study as OSDR describes it, reduced to what placement needs."""
+
+    osd: str
+    tissue_raw: str | None
+    mission: str | None
+    organism: str | None = None
+    assay: str | None = None
+    file_names: tuple[str, ...] = ()
+    n_flight: int | None = None  # known only when the sample table was read
+    n_ground: int | None = None
+    glds_prefix: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    new_studies: list[dict[str, Any]]  # catalog entries (study_from_dict format)
+    pending: list[dict[str, Any]]  # {osd, reason, ...}
+    known: list[str]  # accessions already in the catalog or excluded
+
+    @property
+    def new_pairs(self) -> list[tuple[str, str]]:
+        return sorted({(s["tissue"], s["mission"]) for s in self.new_studies})
+
+
+def place_candidates(candidates: list[Candidate], catalog: StudyCatalog) -> Placement:
+    from genebench_assets.science.osdr.genelab_files import select_study_files
+    from genebench_assets.science.osdr.source_files import MissingStudyFilesError
+
+    known_osd = {s.osd for s in catalog.studies} | catalog.excluded_osd()
+    new, pending, known = [], [], []
+    for c in candidates:
+        if c.osd in known_osd:
+            known.append(c.osd)
+            continue
+        reason = None
+        tissue = TISSUE_ALIASES.get(str(c.tissue_raw or "").strip().lower())
+        if not is_valid_accession(c.osd, kinds=("OSD",)):
+            reason = f"refused: accession {c.osd!r} is not 'OSD-<digits>'"
+        elif c.mission and (bad_mission := _mission_error(c.mission)):
+            # A mission becomes a partition key and a file name: refuse it here (issue 10, item 2).
+            reason = f"refused: {bad_mission}"
+        elif c.organism and c.organism.strip().lower() != "mus musculus":
+            reason = f"organism {c.organism!r} is not Mus musculus"
+        elif tissue is None:
+            reason = f"unknown tissue {c.tissue_raw!r} (known: {sorted(set(TISSUE_ALIASES.values()))})"
+        elif not c.mission:
+            reason = "no mission name in the study metadata"
+        else:
+            prefix = c.glds_prefix or f"GLDS-{c.osd.split('-')[1]}"
+            try:
+                validate_accession(prefix, "glds_prefix", kinds=("GLDS",))
+                select_study_files(c.osd, prefix, list(c.file_names))
+            except IdentifierError as exc:
+                reason = f"refused: {exc}"
+            except MissingStudyFilesError as exc:
+                reason = f"no counts file / sample table: {exc}"
+        if reason is None and c.n_flight is not None and c.n_ground is not None and (
+                c.n_flight < MIN_PER_CLASS or c.n_ground < MIN_PER_CLASS):
+            reason = f"too few samples per group: {c.n_flight} Flight / {c.n_ground} Ground (need >= {MIN_PER_CLASS} each)"
+        if reason:
+            pending.append({"osd": str(c.osd), "tissue": _plain(c.tissue_raw), "mission": _plain(c.mission),
+                            "reason": reason})
+            continue
+        new.append({
+            "osd": c.osd,
+            "glds_prefix": c.glds_prefix or f"GLDS-{c.osd.split('-')[1]}",
+            "tissue": tissue,
+            "mission": c.mission,
+            "expected": {"flight": int(c.n_flight or 0), "ground": int(c.n_ground or 0)},
+            "note": "added at run time by the refresh sensor",
+        })
+    return Placement(new_studies=new, pending=pending, known=known)

@@ -1,0 +1,1 @@
+"""Pathways: gene sets, per-sample pathway scores, prerank GSEA and NES conservation."""

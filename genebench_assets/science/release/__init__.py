@@ -1,0 +1,1 @@
+"""The published GeneLab release: reading it and reproducing its tables."""

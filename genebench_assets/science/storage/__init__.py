@@ -1,0 +1,1 @@
+"""Tables and files on disk: atomic writes and the table store."""

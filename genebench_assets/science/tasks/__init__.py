@@ -1,0 +1,1 @@
+"""Benchmark tasks: folds, fitted feature filters and leakage checks."""
