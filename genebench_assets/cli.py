@@ -18,7 +18,12 @@ def _instance():
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path.cwd() / ".dagster_home"))).resolve()
     os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch(exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists() or not settings.read_text().strip():
+        # Run monitoring on, so a killed run ends FAILED (a user's own dagster.yaml is left alone).
+        from genebench_assets.defs.run_monitoring import INSTANCE_YAML
+
+        settings.write_text(INSTANCE_YAML)
     return dg.DagsterInstance.get()
 
 
@@ -36,24 +41,34 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
     if args.source:
         os.environ["GENEBENCH_SOURCE"] = args.source
+    if args.protocol:  # before the definitions are imported: their resources read it at construction
+        os.environ["GENEBENCH_PROTOCOL"] = args.protocol
     t0 = time.perf_counter()
     instance = _instance()
     defs = _defs()
     catalog = GenebenchSettings().catalog()
     tissues = args.tissue or list(catalog.tissues)
     failures: list[str] = []
+    # progress on the terminal: [run i of N] and the elapsed time on every line
+    n_pairs = sum(1 for t, _ in catalog.pairs() if t in tissues)
+    total = 1 + (n_pairs + len(tissues)) * (2 if args.nes else 1)
+    done = [0]
 
     def run(job: str, partition=None, label: str = "") -> bool:
         t = time.perf_counter()
+        done[0] += 1
         result = defs.resolve_job_def(job).execute_in_process(
-            instance=instance, partition_key=partition, raise_on_error=False)
+            instance=instance, partition_key=partition, raise_on_error=False,
+            tags={"genebench/protocol": os.environ.get("GENEBENCH_PROTOCOL", "strict")})
         ok = result.success
-        print(f"  {'ok ' if ok else 'FAILED'} {job:12s} {label:28s} {time.perf_counter() - t:6.1f}s", flush=True)
+        print(f"  [{done[0]:>{len(str(total))}}/{total}] {'ok ' if ok else 'FAILED'} {job:12s} {label:28s} "
+              f"{time.perf_counter() - t:6.1f}s  (elapsed {time.perf_counter() - t0:5.0f}s)", flush=True)
         if not ok:
-            for ev in result.all_events:
-                if ev.is_failure or ev.event_type_value == "ASSET_CHECK_EVALUATION" and not getattr(
-                        ev.event_specific_data, "passed", True):
-                    print(f"      {ev.message}", flush=True)
+            from genebench_assets.defs.run_report import run_failure_lines
+
+            # Failed checks, each failed step's root cause in one line, and what was skipped.
+            for line in run_failure_lines(instance, result):
+                print(f"      {line}", flush=True)
             failures.append(f"{job} {label}")
         return ok
 
@@ -83,7 +98,24 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                                   out=Path(args.out), tissues=args.tissue)
 
 
+def cmd_reproduce_categories(args: argparse.Namespace) -> int:
+    from genebench_assets.defs.categories.reproduce import reproduce_categories
+
+    return reproduce_categories(_instance(), _defs(), release=Path(args.release), out=Path(args.out))
+
+
+def cmd_reproduce_spaceomicsbench(args: argparse.Namespace) -> int:
+    from genebench_assets.defs.spaceomicsbench.reproduce import reproduce_spaceomicsbench
+
+    return reproduce_spaceomicsbench(_instance(), _defs(), data=Path(args.data), protocol=args.protocol,
+                                     out=Path(args.out), tasks=args.task, n_boot=args.n_boot)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if getattr(args, "benchmark", "genelab") == "spaceomicsbench":
+        from genebench_assets.defs.spaceomicsbench.evaluate_submission import evaluate_spaceomicsbench_cli
+
+        return evaluate_spaceomicsbench_cli(args)
     from genebench_assets.defs.release.evaluate_submission import evaluate_submission_cli
 
     return evaluate_submission_cli(args)
@@ -120,10 +152,10 @@ def cmd_export_folds(args: argparse.Namespace) -> int:
     from genebench_assets.defs.settings import GenebenchSettings
     from genebench_assets.defs.tissue_inputs import load_tissue
     from genebench_assets.science.tasks.folds import Fold, export_release_layout
-    from genebench_assets.science.storage.table_store import TableNotFoundError, TableStore
+    from genebench_assets.science.storage.table_store import TableNotFoundError
 
     settings = GenebenchSettings()
-    store = TableStore(settings.data_dir)
+    store = settings.table_store()  # folds of GENEBENCH_PROTOCOL; studies as promoted
     catalog = settings.catalog()
     for tissue in args.tissue or list(catalog.tissues):
         try:
@@ -155,6 +187,28 @@ def cmd_demo_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_llm_replay(args: argparse.Namespace) -> int:
+    """All stored LLM runs -> leaderboard, in one Dagster run (see defs/llm_replay.py)."""
+    from genebench_assets.defs.llm.resources import LlmSetupError
+    from genebench_assets.defs.llm_replay import leaderboard_text, replay_all, replay_definitions, write_leaderboard_json
+
+    t0 = time.perf_counter()
+    try:
+        outcome = replay_all(_instance(), replay_definitions())
+    except LlmSetupError as exc:
+        print(f"genebench llm replay: {exc.description}", file=sys.stderr)
+        return 1
+    if not outcome.success:
+        print(f"genebench llm replay: failed (runs {', '.join(outcome.run_ids)}): " + "; ".join(outcome.errors[:5]), file=sys.stderr)
+        return 1
+    print(leaderboard_text(outcome.leaderboard))
+    if args.out:
+        print(f"wrote {write_leaderboard_json(outcome.leaderboard, Path(args.out))}")
+    print(f"{len(outcome.models)} models replayed in {len(outcome.run_ids)} Dagster run(s) "
+          f"({', '.join(outcome.run_ids)}) in {time.perf_counter() - t0:.1f}s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genebench", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -162,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("materialize", help="materialize the benchmark (default: embedded simulated demo)")
     m.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
     m.add_argument("--source", choices=["demo", "osdr", "mirror"], help="override GENEBENCH_SOURCE")
+    m.add_argument("--protocol", choices=["strict", "seed"],
+                   help="override GENEBENCH_PROTOCOL; each protocol's tissue tables are kept under tables/<protocol>/")
     m.add_argument("--nes", action="store_true",
                    help="also DESeq2 -> prerank NES -> NES conservation (slow: pydeseq2 fits every gene)")
     m.set_defaults(func=cmd_materialize)
@@ -174,12 +230,31 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", required=True, help="where A{n}_pathway_{db}_results.json are written")
     pl.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
     pl.set_defaults(func=cmd_reproduce)
+    rc = rsub.add_parser("categories", help="the published C (method C), D, J5 (pathway) and NES-vs-transfer files (issue 11)")
+    rc.add_argument("--release", required=True, help="the GeneLab benchmark release directory")
+    rc.add_argument("--out", required=True, help="where the four published-layout JSON files are written")
+    rc.set_defaults(func=cmd_reproduce_categories)
+    so = rsub.add_parser("spaceomicsbench", help="SpaceOmicsBench's 21 ML tasks x 7 baselines (SPEC §12, issue 12)")
+    so.add_argument("--data", required=True, help="the SpaceOmicsBench directory (tasks/, splits/, data/)")
+    so.add_argument("--protocol", required=True, choices=["seed", "strict"])
+    so.add_argument("--out", required=True, help="where baseline_results.json is written")
+    so.add_argument("--task", action="append", help="only this task (repeatable; the leaderboard needs all)")
+    so.add_argument("--n-boot", type=int, default=None, help="bootstrap draws per CI (default 200)")
+    so.set_defaults(func=cmd_reproduce_spaceomicsbench)
 
     e = sub.add_parser("evaluate", help="validate and score a submission JSON (SPEC §7)")
     e.add_argument("--submission", required=True)
-    e.add_argument("--task", required=True, help="A1 .. A6")
+    e.add_argument("--task", required=True, help="A1 .. A6, or B1 .. B6 (pair_{TRAIN}_{TEST} folds)")
+    e.add_argument("--n-bootstrap", type=int, default=None, help="bootstrap draws per fold (default 2000)")
+    e.add_argument("--n-permutations", type=int, default=None, help="permutations per fold (default 1000)")
     e.add_argument("--release", help="score against the published release's folds")
     e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.add_argument("--max-bytes", type=int, default=None,
+                   help="largest submission file read, in bytes (default 50 MB)")
+    e.add_argument("--benchmark", choices=["genelab", "spaceomicsbench"], default="genelab")
+    e.add_argument("--data", help="with --benchmark spaceomicsbench: its directory (tasks/, splits/, data/)")
+    e.add_argument("--protocol", choices=["seed", "strict"], default="strict",
+                   help="with --benchmark spaceomicsbench: whose rows and folds to score against")
     e.set_defaults(func=cmd_evaluate)
 
     li = sub.add_parser("lineage", help="trace a reported AUROC to folds, features, code and raw files")
@@ -196,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
     x.add_argument("--features", action="store_true", help="also train_X.csv / test_X.csv (log2, selected genes)")
     x.set_defaults(func=cmd_export_folds)
+
+    llm = sub.add_parser("llm", help="SpaceOmicsBench LLM question bank")
+    llm_sub = llm.add_subparsers(dest="what", required=True)
+    lr = llm_sub.add_parser("replay", help="replay every stored, judged model run to the leaderboard (one Dagster run)")
+    lr.add_argument("--out", help="also write DIR/leaderboard.json (one entry per model)")
+    lr.set_defaults(func=cmd_llm_replay)
 
     d = sub.add_parser("demo-publish", help="publish the demo's held-back study (a new thymus mission)")
     d.set_defaults(func=cmd_demo_publish)

@@ -5,14 +5,21 @@ from __future__ import annotations
 import dagster as dg
 
 from genebench_assets.defs import evaluation, expression, llm, models, pathways, refresh, release, sources, tasks
+from genebench_assets.defs import categories
+from genebench_assets.defs import transfer
+from genebench_assets.defs import spaceomicsbench
+from genebench_assets.defs.contracts import with_contracts
+from genebench_assets.defs.execution import genebench_executor
 from genebench_assets.defs.jobs import JOBS
 from genebench_assets.defs.llm import text_track
 from genebench_assets.defs.models.assets import ModelSettings
+from genebench_assets.defs.partition_range_io import PartitionRangeFilesystemIOManager
 from genebench_assets.defs.pathways.resources import GeneSetSettings
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 
-defs = dg.Definitions.merge(
+# with_contracts: the pandera data contracts shown on the assets (defs/contracts.py).
+defs = with_contracts(dg.Definitions.merge(
     sources.defs,
     expression.defs,
     pathways.defs,
@@ -21,15 +28,21 @@ defs = dg.Definitions.merge(
     evaluation.defs,
     refresh.defs,
     release.defs,
+    categories.defs,
+    transfer.defs,
+    spaceomicsbench.defs,
     llm.defs,
     text_track.text_track_defs,
     dg.Definitions(
         jobs=JOBS,
+        executor=genebench_executor,  # run config picks multiprocess (default) / in_process / dask
         resources={
             "settings": GenebenchSettings(),
             "osdr_source": OsdrSource(),
             "gene_set_settings": GeneSetSettings(),
             "model_settings": ModelSettings(),
+            # FilesystemIOManager that also stores a single run over several partitions
+            "io_manager": PartitionRangeFilesystemIOManager(),
         },
     ),
-)
+))

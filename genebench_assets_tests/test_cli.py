@@ -112,3 +112,54 @@ def test_evaluate_unreadable_file(tmp_path):
     path.write_text("{not json")
     proc = genebench("evaluate", "--submission", str(path), "--task", "A5", env_dir=tmp_path)
     assert proc.returncode == 2 and "not valid JSON" in proc.stderr
+
+
+# ---------------------------------------------------------- the evaluator never crashes (issue 10, item 5)
+def _hostile_file(kind: str, tmp_path: Path) -> Path:
+    path = tmp_path / "sub.json"
+    if kind == "duplicate sample id":
+        sub = _valid_submission("A5")
+        fold, preds = next(iter(sub["predictions"].items()))
+        first = next(iter(preds))
+        text = json.dumps(sub)
+        path.write_text(text.replace(json.dumps(fold) + ": {", json.dumps(fold) + ": {" + json.dumps(first) + ": 0.5, ", 1))
+    elif kind == "binary":
+        path.write_bytes(bytes(range(256)) * 64)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "too deep":
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    elif kind == "too large":
+        path.write_text(json.dumps(_valid_submission("A5")) + " " * 2000)
+    return path
+
+
+@pytest.mark.parametrize("kind, message, extra", [
+    ("duplicate sample id", "duplicate sample id in fold", []),
+    ("binary", "not UTF-8 text", []),
+    ("directory", "is a directory", []),
+    ("too deep", "nested too deep", []),
+    ("too large", "over the limit of 1000 bytes (raise it with --max-bytes)", ["--max-bytes", "1000"]),
+])
+def test_evaluate_hostile_input_one_line_exit_2(tmp_path, kind, message, extra):
+    path = _hostile_file(kind, tmp_path)
+    proc = genebench("evaluate", "--submission", str(path), "--task", "A5",
+                     "--release", str(shared_path("genelab_release")), *extra, env_dir=tmp_path)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_evaluate_many_bad_values_lists_a_capped_few_and_the_total(tmp_path):
+    sub = _valid_submission("A5")
+    n = 0
+    for preds in sub["predictions"].values():
+        for sid in preds:
+            preds[sid], n = "bad", n + 1
+    path = tmp_path / "sub.json"
+    path.write_text(json.dumps(sub))
+    proc = genebench("evaluate", "--submission", str(path), "--task", "A5",
+                     "--release", str(shared_path("genelab_release")), env_dir=tmp_path)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and f"({n} problem(s))" in lines[0]
+    assert len(lines) == 1 + 20 + 1 and lines[-1] == f"  ... and {n - 20} more ({n} in all)"

@@ -22,7 +22,15 @@ def test_assets_jobs_sensors():
     assert {"osdr_catalog", "raw_counts", "sample_metadata", "normalized_expression", "gene_sets", "pathway_scores",
             "differential_expression", "pathway_nes", "nes_conservation", "lomo_folds", "model_predictions",
             "evaluation_summary", "release_fold_features", "release_predictions", "release_evaluation",
-            "llm_question_bank", "llm_answers", "llm_judge_scores", "llm_leaderboard", "text_llm_predictions"} == keys
+            "llm_question_bank", "llm_answers", "llm_judge_scores", "llm_leaderboard", "text_llm_predictions",
+            # issue 11: categories on the release
+            "cross_tissue_pathway_transfer", "condition_prediction_pathway", "j5_pathway_lomo",
+            "nes_conservation_vs_transfer", "category_published_files", "leakage_audit",
+            # issue 12: SpaceOmicsBench ML tasks
+            "soma_task_definition", "soma_task_data", "soma_split_folds", "soma_predictions", "soma_evaluation",
+            "soma_leaderboard",
+            # issue 11: gene-level Category B and the negative controls
+            "transfer_pair_folds", "transfer_predictions", "transfer_evaluation", "negative_controls"} == keys
     for job in ("catalog_job", "study_job", "tissue_job", "nes_study_job", "nes_tissue_job", "release_job"):
         assert defs.resolve_job_def(job)
     # The LLM group is outside every benchmark job.

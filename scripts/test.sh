@@ -13,4 +13,13 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "scripts/test.sh: chromium not found and not root; the browser test will skip"
   fi
 fi
+# PostgreSQL for the shared-instance test (issue 14); it skips with the reason when absent.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+      || echo "scripts/test.sh: could not install postgresql; the PostgreSQL instance test will skip"
+  else
+    echo "scripts/test.sh: postgresql not found and not root; the PostgreSQL instance test will skip"
+  fi
+fi
 exec .venv/bin/pytest -n 2 --dist loadgroup "$@"

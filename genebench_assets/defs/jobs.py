@@ -28,4 +28,13 @@ nes_tissue_job = dg.define_asset_job(
     "nes_tissue_job", selection=dg.AssetSelection.assets(*NES_TISSUE_ASSETS),
     description="Per tissue: NES conservation across missions.")
 
-JOBS = [catalog_job, study_job, tissue_job, nes_study_job, nes_tissue_job]
+LLM_REPLAY_ASSETS = ["llm_question_bank", "llm_answers", "llm_judge_scores", "llm_leaderboard"]
+# Partitioned by answering model; llm_answers / llm_judge_scores have a single-run backfill policy, so
+# "Materialize all" on this job's page is one run for all models (plus the bank and the leaderboard,
+# which the backfill runs before and after). `genebench llm replay` runs all of it as ONE run.
+llm_replay_job = dg.define_asset_job(
+    "llm_replay_job", selection=dg.AssetSelection.assets(*LLM_REPLAY_ASSETS),
+    description="SpaceOmicsBench LLM track: question bank -> answers + judge scores of every answering model "
+    "(stored runs replayed offline by default) -> leaderboard. CLI: genebench llm replay [--out DIR].")
+
+JOBS = [catalog_job, study_job, tissue_job, nes_study_job, nes_tissue_job, llm_replay_job]

@@ -82,6 +82,13 @@ def lineage_from_instance(
         node_prov = node.get("metadata", {}).get("provenance") or {}
         if node["asset"] == "lomo_folds":
             node["folds"] = node.get("metadata", {}).get("folds")
+        if node["asset"] == "gene_sets":
+            chain["gene_set_files"] = node_prov.get("raw_files", [])
+        if "feature_inputs" in node_prov:
+            # What each feature set was computed from (pathways: gene-set files with sha256 and the
+            # GSVA inputs with the versions read), as the asset that built the features recorded it.
+            inputs = node_prov["feature_inputs"]
+            chain["feature_inputs"] = {k: v for k, v in inputs.items() if not feature_set or k == feature_set}
         chain["steps"].append(_strip(node))
         frontier.extend(node_prov.get("upstream", []))
     if fold:
@@ -121,6 +128,15 @@ def render_lineage_text(chain: dict[str, Any]) -> str:
                                                         "source_mode", "studies") if k in step)
         lines.append(f"  <- {step['asset']}[{step['partition']}] version {step.get('data_version')}"
                      f"{status}{drift}" + (f"  ({extras})" if extras else ""))
+    for name, inputs in (chain.get("feature_inputs") or {}).items():
+        lines.append(f"  {name} features computed from:")
+        for up in inputs.get("gsva_inputs", inputs.get("from", [])):
+            lines.append(f"       {up['asset']}[{up['partition']}]" + (f" {up['collection']}" if up.get("collection") else "")
+                         + f" version {up.get('data_version')}")
+        if inputs.get("gsva_fitted"):
+            lines.append(f"       GSVA fitted {inputs['gsva_fitted']}")
+        for f in inputs.get("gene_set_files", []):
+            lines.append(f"       {f.get('osd')}  {f.get('file_name')}  sha256 {f.get('sha256')}")
     lines.append("  <- raw OSDR files:")
     for f in chain.get("raw_files", []):
         lines.append(f"       {f.get('osd')}  {f.get('file_name')}  sha256 {f.get('sha256')}  "
@@ -128,8 +144,10 @@ def render_lineage_text(chain: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def lineage_markdown_for_tissue(store, catalog, tissue: str, tasks, folds) -> str:
-    """The chain for the UI, built while the evaluation runs from the very files it read."""
+def lineage_markdown_for_tissue(store, catalog, tissue: str, tasks, folds, instance: dg.DagsterInstance | None = None) -> str:
+    """The chain for the UI, built while the evaluation runs. The study versions are the ones
+    lomo_folds recorded when it read them (from the instance), not whatever is on disk now: the
+    evaluation reads no study table itself."""
     lines = [f"**{catalog.task_ids[tissue]} {tissue}**: evaluation_summary ← model_predictions "
              f"(`{store.sha256('model_predictions', tissue)[:12]}`) ← lomo_folds "
              f"(`{store.sha256('lomo_folds', tissue, ext='json')[:12]}`) ← normalized_expression ← raw_counts ← OSDR files", ""]
@@ -140,12 +158,43 @@ def lineage_markdown_for_tissue(store, catalog, tissue: str, tasks, folds) -> st
         lines.append(f"| {f.fold_id} | {', '.join(f.train_missions)} | {len(f.train_ids)} | {len(f.test_ids)} | "
                      f"{len(f.genes)} genes | {steps} |")
     lines.append("")
-    lines.append("| mission | normalized_expression version | raw_counts version |")
-    lines.append("|---|---|---|")
-    for m in catalog.missions_for(tissue) + catalog.holdout_missions(tissue):
-        if store.exists("normalized_expression", tissue, m):
-            lines.append(f"| {m} | `{store.sha256('normalized_expression', tissue, m)[:12]}` | "
-                         f"`{store.sha256('raw_counts', tissue, m)[:12]}` |")
-    lines.append("")
+    if instance is not None:
+        folds_node = _node(latest_materialization(instance, "lomo_folds", tissue), "lomo_folds", tissue)
+        used = (folds_node.get("metadata", {}).get("provenance") or {}).get("upstream", [])
+        lines.append("| study | normalized_expression version used | its raw_counts version |")
+        lines.append("|---|---|---|")
+        for up in used:
+            if up["asset"] != "normalized_expression":
+                continue
+            ne = _node(latest_materialization(instance, up["asset"], up["partition"]), up["asset"], up["partition"])
+            ne_prov = ne.get("metadata", {}).get("provenance") or {}
+            raw = next((u.get("data_version") for u in ne_prov.get("upstream", []) if u["asset"] == "raw_counts"), None)
+            lines.append(f"| {up['partition']} | `{up.get('data_version')}` | `{raw}` |")
+        lines.append("")
     lines.append(raw_files_markdown(store.read_json("raw_files", tissue, "_tissue")))
     return "\n".join(lines)
+
+
+def stale_partitions(instance: dg.DagsterInstance, defs: dg.Definitions) -> dict[str, dict[str, str]]:
+    """{asset: {partition or "": FRESH / STALE / MISSING}} for every materialized asset partition, as
+    the UI computes it: data versions of the inputs and the code version recorded at materialization
+    against the current code location's graph (Dagster's CachingStaleStatusResolver)."""
+    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver
+    from dagster._time import get_current_datetime
+
+    graph = defs.resolve_asset_graph()
+    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
+                          instance=instance, asset_graph=graph)
+    resolver = CachingStaleStatusResolver(instance=instance, asset_graph=graph, loading_context=view)
+    out: dict[str, dict[str, str]] = {}
+    for key in sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        if node.partitions_def is None:
+            partitions = [None] if instance.get_latest_materialization_event(key) else []
+        else:
+            partitions = sorted(instance.get_materialized_partitions(key))
+        for partition in partitions:
+            status = resolver.get_status(key, partition)
+            out.setdefault(key.to_user_string(), {})[partition or ""] = status.name
+    return out

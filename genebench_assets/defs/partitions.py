@@ -12,6 +12,24 @@ key although no such study exists. We treat absent pairs this way:
 (c) Automation does not stall: tissue-level assets use ``study_rollup_condition`` below, which
     does not wait for *all* upstream partitions to exist (absent pairs never will), and the asset
     itself fails with a clear message when a *real* pair is missing.
+
+Why a UI backfill over *all* partitions fails today (dagster 1.13, execution/asset_backfill.py): the
+runs of absent pairs succeed without materializing; the backfill counts only failed/canceled runs as
+failed, so those partitions keep "no status"; their children (the next per-study asset, and every
+tissue partition through ``by_tissue``) wait for them; once all runs are done the daemon finds the
+backfill stalled, marks the no-status partitions *and everything downstream* failed, and ends
+COMPLETED_FAILED. Every tissue has absent pairs, so no tissue asset runs.
+
+Two designs fix it (issue 13); neither is in place yet:
+- absent pairs emit an explicit materialization (``data_version="absent"``, metadata ``absent: not a
+  study in the catalog``, no table written): the backfill completes, nothing is missing or failed,
+  tissue partitions keep their precise ``by_tissue`` lineage. Needs one line in every per-study asset
+  body (``if study is None: yield <absent result>``) and per-study checks that pass on absent pairs.
+- a study-keyed dynamic dimension (``liver|RR-1``): the partition space is exactly the real studies,
+  but no serializable mapping takes a dynamic study key to its static tissue
+  (StaticPartitionMapping needs static partitions on both sides; a custom PartitionMapping is not
+  serialized to the webserver/daemon), so tissue assets could only use AllPartitionMapping: every
+  study update would make every tissue stale and the automation would rerun all tissues.
 """
 
 from __future__ import annotations

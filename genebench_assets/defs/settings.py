@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import unquote
 
 import dagster as dg
 from pydantic import Field
 
 from genebench_assets.science.osdr.study_catalog import StudyCatalog, load_catalog
+from genebench_assets.science.storage.table_store import TableStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Tables whose content depends on the protocol (seed / strict): stored under tables/<protocol>/, so
+# the two protocols' results stand side by side (issue 9). Per-study tables do not depend on it.
+PROTOCOL_ASSETS = (
+    "lomo_folds", "lomo_folds_inputs", "model_predictions", "model_fit_times", "evaluation_summary",
+    "evaluation_folds", "text_llm_predictions",
+)
 
 
 def from_env(name: str, default: str = "", cast=str):
@@ -27,7 +36,22 @@ def env_flag(name: str):
 
 
 def default_data_dir() -> str:
-    return os.environ.get("GENEBENCH_DATA_DIR", str(REPO_ROOT / "data"))
+    return local_data_dir(os.environ.get("GENEBENCH_DATA_DIR", str(REPO_ROOT / "data")))
+
+
+def local_data_dir(value: str) -> str:
+    """GENEBENCH_DATA_DIR as a local path: a path, or a `file://` URL (fsspec / universal_pathlib).
+    Other fsspec URLs are refused: caches, the demo mirror and catalog additions need a local disk
+    (the table store alone works on any fsspec URL: science/storage/table_store.py)."""
+    if "://" not in value:
+        return value
+    from upath import UPath
+
+    url = UPath(value)
+    if url.protocol not in ("file", "local"):
+        raise ValueError(f"GENEBENCH_DATA_DIR: {value!r} uses protocol {url.protocol!r}; use a local path "
+                         "or a file:// URL")
+    return unquote(url.path)  # a file:// URL is percent-encoded ("data%20dir")
 
 
 def default_shared_data() -> str:
@@ -47,6 +71,12 @@ class GenebenchSettings(dg.ConfigurableResource):
         from genebench_assets.science.osdr.catalog_additions import load_additions
 
         return base.with_studies(load_additions(Path(self.data_dir)))
+
+    def table_store(self) -> TableStore:
+        """The table store for this protocol: protocol-dependent tables under tables/<protocol>/."""
+        if self.protocol not in ("seed", "strict"):
+            raise ValueError(f"GENEBENCH_PROTOCOL: {self.protocol!r} is not one of seed, strict")
+        return TableStore(self.data_dir, protocol=self.protocol, protocol_assets=PROTOCOL_ASSETS)
 
     def path(self, *parts: str) -> Path:
         return Path(self.data_dir).joinpath(*parts)

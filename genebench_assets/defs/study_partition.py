@@ -1,5 +1,9 @@
 """One (tissue, mission) study partition as every per-study asset sees it: its tables in the store,
-its provenance, and the rule for absent pairs (see partitions.py)."""
+its provenance, and the rule for absent pairs (see partitions.py).
+
+An asset reading an upstream *asset* of its study (raw_counts, sample_metadata, normalized_expression)
+reads it only if that table passed its blocking checks on its latest materialization
+(study_promotion.require_verified); a check reads the table it checks as it is."""
 
 import dataclasses
 from typing import Any
@@ -17,6 +21,9 @@ class StudyPartition:
     tissue: str
     mission: str
     store: TableStore
+    # Set for assets (not checks): reads of gated upstream tables are verified in this instance.
+    instance: Any = None
+    reader: str | None = None
 
     @classmethod
     def open(cls, context: dg.AssetExecutionContext, settings) -> "StudyPartition | None":
@@ -26,9 +33,16 @@ class StudyPartition:
             context.log.info(f"({tissue}, {mission}) is not a study in the catalog: nothing to materialize; "
                              "the partition stays missing")
             return None
-        return cls(tissue, mission, TableStore(settings.data_dir))
+        if isinstance(context, dg.AssetCheckExecutionContext):
+            return cls(tissue, mission, TableStore(settings.data_dir))
+        return cls(tissue, mission, TableStore(settings.data_dir), context.instance,
+                   context.asset_key.to_user_string())
 
     def read(self, asset: str) -> pd.DataFrame:
+        from genebench_assets.defs.study_promotion import GATED_ASSETS, require_verified
+
+        if self.instance is not None and asset in GATED_ASSETS and asset != self.reader:
+            require_verified(self.instance, self.store, asset, self.tissue, self.mission)
         return self.store.read_frame(asset, self.tissue, self.mission)
 
     def write(self, df: pd.DataFrame, asset: str, *sub: str) -> str:

@@ -55,3 +55,28 @@ def check_results(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
 
 def materialized(result: dg.ExecuteInProcessResult) -> list[str]:
     return [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()]
+
+
+def mirror_graph(root: Path) -> DemoGraph:
+    """A DemoGraph reading a demo mirror at root/mirror, with its instance and tables under root too, so
+    that copying root copies the whole state (a good baseline cloned per planted fault)."""
+    g = DemoGraph(root / "data", source=OsdrSource(mode="mirror", mirror_root=str(root / "mirror")))
+    (root / "dagster_home").mkdir(exist_ok=True)
+    g.instance = dg.DagsterInstance.local_temp(tempdir=str(root / "dagster_home"))
+    g.root, g.mirror = root, root / "mirror"
+    return g
+
+
+def mirror_baseline(root: Path, tissue: str, missions: list[str]) -> Path:
+    """Write the demo mirror (seed 42, 6,000 genes) under root and materialize the catalog and the
+    tissue's studies; returns root, ready to be cloned."""
+    from genebench_assets.science.osdr import demo_simulator
+    from genebench_assets.science.osdr.study_catalog import load_catalog
+
+    demo_simulator.write_demo_mirror(root / "mirror", load_catalog(), seed=42, n_genes=6000)
+    g = mirror_graph(root)
+    assert g.catalog().success
+    for m in missions:
+        assert g.study(tissue, m).success, m
+    g.instance.dispose()
+    return root

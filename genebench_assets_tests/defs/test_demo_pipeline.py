@@ -57,11 +57,13 @@ def test_folds_leakage_checks_and_evaluation(graph):
     assert graph.tissue_result.success
     checks = check_results(graph.tissue_result)
     assert {k for k in checks if k.startswith("leakage_")} == {
-        "leakage_no_shared_sample_ids", "leakage_no_test_mission_in_train", "leakage_fitted_steps_saw_training_only",
-        "leakage_no_label_derived_features", "leakage_no_expression_duplicates", "leakage_class_balance"}
+        "leakage_no_animal_in_both_splits_by_name_stem", "leakage_no_raw_source_in_both_splits",
+        "leakage_fold_missions_match_raw_files", "leakage_fitted_steps_saw_training_only",
+        "leakage_feature_columns_trace_to_raw_counts", "leakage_no_expression_near_duplicates",
+        "leakage_fold_labels_match_raw_group_strings"}
     assert all(checks.values()), checks
-    tasks = TableStore(graph.data_dir).read_frame("evaluation_summary", TISSUE).set_index("model")
-    assert tasks.loc["positive_control", "mean_auroc"] == 1.0
+    tasks = graph.settings.table_store().read_frame("evaluation_summary", TISSUE).set_index("model")
+    assert tasks.loc["positive_control:lr", "mean_auroc"] >= 0.9  # lr finds features planted with the label
     assert abs(tasks.loc["negative_control", "mean_auroc"] - 0.5) < 0.2
     # The simulated Flight effect in gastrocnemius is moderate: a real model finds it.
     assert tasks.loc["lr", "mean_auroc"] > 0.7
@@ -84,7 +86,7 @@ def test_changed_raw_file_changes_only_the_affected_lineage(graph, tmp_path):
     does not feed it keeps its version; rerunning an unchanged study gives the same version."""
     store = TableStore(graph.data_dir)
     before = {m: store.sha256("normalized_expression", TISSUE, m) for m in MISSIONS}
-    eval_before = store.sha256("evaluation_summary", TISSUE)
+    eval_before = graph.settings.table_store().sha256("evaluation_summary", TISSUE)
     counts_file = next(graph.mirror.glob("OSD-326/*Unnormalized_Counts*.csv"))
     df = pd.read_csv(counts_file, index_col=0)
     df.iloc[:200, :4] = (df.iloc[:200, :4] * 3).astype(int)  # a real change to four RR-9 samples
@@ -95,7 +97,7 @@ def test_changed_raw_file_changes_only_the_affected_lineage(graph, tmp_path):
     after = {m: store.sha256("normalized_expression", TISSUE, m) for m in ("RR-9", "RR-1")}
     assert after["RR-9"] != before["RR-9"]
     assert after["RR-1"] == before["RR-1"]  # same input, same version: deterministic end to end
-    assert store.sha256("evaluation_summary", TISSUE) != eval_before
+    assert graph.settings.table_store().sha256("evaluation_summary", TISSUE) != eval_before
     chain = lineage_from_instance(graph.instance, tissue=TISSUE, model="lr")
     rr9 = next(f for f in chain["raw_files"] if f["osd"] == "OSD-326" and "Counts" in f["file_name"])
     assert rr9["sha256"] == sha256_file(counts_file)

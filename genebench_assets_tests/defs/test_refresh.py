@@ -3,7 +3,6 @@ definitions: the demo's held-back study, recorded-shape live OSDR responses, and
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import dagster as dg

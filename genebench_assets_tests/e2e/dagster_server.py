@@ -209,8 +209,12 @@ def stop_processes(processes: list[ManagedProcess], grace: float = 15.0) -> list
         if _alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-    time.sleep(0.2)
-    return sorted(pid for pid in all_pids | {p.proc.pid for p in processes} if _alive(pid))
+    # A SIGKILLed process is gone only once reaped; on a loaded machine that takes seconds, not 0.2 s.
+    everything = all_pids | {p.proc.pid for p in processes}
+    reap_deadline = time.monotonic() + 10.0
+    while time.monotonic() < reap_deadline and any(_alive(pid) for pid in everything):
+        time.sleep(0.2)
+    return sorted(pid for pid in everything if _alive(pid))
 
 
 def _wait_ready(server: DagsterServer, timeout: float) -> None:

@@ -2,86 +2,15 @@
 pooled AUROC; positive and negative controls; ROC curves; and the lineage of every number."""
 
 
-import base64
-import io
-
 import dagster as dg
 import pandas as pd
 
+from genebench_assets.defs.code_versions import code_version_of
 from genebench_assets.defs.models.assets import model_predictions
+from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
 from genebench_assets.defs.provenance import provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.science.storage.table_store import TableStore
-
-RANDOMNESS = {"seed": "seed_randomstate", "strict": "strict"}
-
-
-def evaluate_predictions(preds: pd.DataFrame, folds: list, *, protocol: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-fold metrics and per (feature set, model) task summaries, including the positive control."""
-    from genebench_assets.science.evaluation.lomo_evaluation import evaluate_fold, positive_control_scores, pooled_auroc, summarize_task
-    from genebench_assets.science.tasks.folds import fold_test_labels
-
-    randomness = RANDOMNESS[protocol]
-    labels = {f.fold_id: fold_test_labels(f) for f in folds}
-    fold_rows, task_rows = [], []
-    groups = list(preds.groupby(["feature_set", "model"], sort=True))
-    # The positive control scores each fold from its labels: it must reach 1.0 (SPEC §6, ours).
-    for feature_set in sorted(preds["feature_set"].unique()):
-        pc = []
-        for fold_id, y in labels.items():
-            pc.append(pd.DataFrame({"fold_id": fold_id, "feature_set": feature_set, "model": "positive_control",
-                                    "sample_id": y.index, "score": positive_control_scores(y.to_numpy())}))
-        if pc:
-            groups.append(((feature_set, "positive_control"), pd.concat(pc)))
-    for (feature_set, model), g in groups:
-        per_fold, pooled_y, pooled_s = [], [], []
-        for fold_index, (fold_id, gf) in enumerate(g.groupby("fold_id", sort=True)):
-            y = labels[fold_id].loc[gf["sample_id"]].to_numpy()
-            s = gf["score"].to_numpy()
-            res = evaluate_fold(y, s, randomness=randomness, fold_index=fold_index)
-            fold = next(f for f in folds if f.fold_id == fold_id)
-            res.update({"fold_id": fold_id, "test_mission": fold.test_mission,
-                        "train_missions": ", ".join(fold.train_missions),
-                        "feature_set": feature_set, "model": model})
-            per_fold.append(res)
-            pooled_y.append(y)
-            pooled_s.append(s)
-        fold_rows.extend(per_fold)
-        lomo = [r for r in per_fold if not r["fold_id"].endswith("_holdout")]
-        summary = summarize_task(lomo)
-        keep = [not r["fold_id"].endswith("_holdout") for r in per_fold]
-        pooled = pooled_auroc([y for y, k in zip(pooled_y, keep) if k], [s for s, k in zip(pooled_s, keep) if k],
-                              randomness=randomness)
-        task_rows.append({"feature_set": feature_set, "model": model, **summary,
-                          **pooled})
-    return pd.DataFrame(fold_rows), pd.DataFrame(task_rows)
-
-
-def roc_png(preds: pd.DataFrame, folds: list, feature_set: str) -> str:
-    """ROC curves of the pooled LOMO predictions, one line per model, as a base64 PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import roc_curve
-
-    from genebench_assets.science.tasks.folds import fold_test_labels
-
-    labels = pd.concat([fold_test_labels(f) for f in folds if not f.fold_id.endswith("_holdout")])
-    fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=80)
-    for model, g in preds[preds["feature_set"] == feature_set].groupby("model"):
-        g = g[g["sample_id"].isin(labels.index) & ~g["fold_id"].str.endswith("_holdout")]
-        fpr, tpr, _ = roc_curve(labels.loc[g["sample_id"]].to_numpy(), g["score"].to_numpy())
-        ax.plot(fpr, tpr, label=model, lw=1.4)
-    ax.plot([0, 1], [0, 1], ls=":", c="grey")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"pooled LOMO ROC ({feature_set})")
-    ax.legend(fontsize=7, loc="lower right")
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: bool) -> str:
@@ -98,9 +27,10 @@ def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: boo
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "evaluation_summary"),
     group_name="evaluation",
     partitions_def=tissue_partitions,
-    deps=[model_predictions],
+    deps=[model_predictions, lomo_folds],
     automation_condition=study_rollup_condition(),
     description="SPEC §7 per task and model: per-fold AUROC with bootstrap CI (2000) and permutation p "
     "(1000); task means; GO when mean AUROC > 0.700, mean CI lower > 0.500 and mean p < 0.050; pooled "
@@ -108,11 +38,13 @@ def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: boo
 )
 def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
     from genebench_assets.defs.lineage import lineage_markdown_for_tissue
-    from genebench_assets.science.tasks.folds import Fold
+    from genebench_assets.science.evaluation.lomo_evaluation import evaluate_predictions
+    from genebench_assets.science.evaluation.plots import pooled_lomo_curves, png_markdown, roc_png
+    from genebench_assets.science.tasks.folds import Fold, fold_test_labels
 
     tissue = context.partition_key
     catalog = settings.catalog()
-    store = TableStore(settings.data_dir)
+    store = settings.table_store()
     folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
     preds = store.read_frame("model_predictions", tissue)
     per_fold, tasks = evaluate_predictions(preds, folds, protocol=settings.protocol)
@@ -130,10 +62,10 @@ def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSet
         "per_fold": dg.MetadataValue.md(_per_fold_md(per_fold)),
         "sha256": sha,
     }
+    lomo_labels = pd.concat([fold_test_labels(f) for f in folds if not f.fold_id.endswith("_holdout")])
     for feature_set in sorted(preds["feature_set"].unique()):
-        metadata[f"roc_{feature_set}"] = dg.MetadataValue.md(
-            f"![ROC {feature_set}](data:image/png;base64,{roc_png(preds, folds, feature_set)})"
-        )
+        png = roc_png(pooled_lomo_curves(preds, lomo_labels, feature_set), title=f"pooled LOMO ROC ({feature_set})")
+        metadata[f"roc_{feature_set}"] = dg.MetadataValue.md(png_markdown(png, f"ROC {feature_set}"))
     for _, r in tasks.iterrows():
         metadata[f"auroc_{r['feature_set']}_{r['model']}"] = float(r["mean_auroc"])
     upstream = [
@@ -142,8 +74,15 @@ def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSet
         {"asset": "lomo_folds", "partition": tissue,
          "data_version": store.sha256("lomo_folds", tissue, ext="json")[:16]},
     ]
-    metadata["lineage"] = dg.MetadataValue.md(lineage_markdown_for_tissue(store, catalog, tissue, tasks, folds))
+    metadata["lineage"] = dg.MetadataValue.md(lineage_markdown_for_tissue(store, catalog, tissue, tasks, folds,
+                                                                           instance=context.instance))
     metadata.update(provenance_metadata(upstream=upstream, raw_files=raw_files, protocol=settings.protocol))
+    # The controls bracket (issue 9): negative interval, per-model positive controls, flagged models.
+    from genebench_assets.science.evaluation.lomo_evaluation import controls_bracket_by_feature_set
+
+    bracket, bracket_problems = controls_bracket_by_feature_set(tasks)
+    metadata["controls_bracket"] = dg.MetadataValue.json(bracket)
+    metadata["controls_bracket_problems"] = dg.MetadataValue.json(bracket_problems)
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=metadata)
 
 
@@ -159,19 +98,18 @@ def _per_fold_md(per_fold: pd.DataFrame) -> str:
 
 
 @dg.asset_check(asset=evaluation_summary, partitions_def=tissue_partitions,
-                description="Controls bracket every metric: negative control near 0.5, positive control at 1.0.")
+                description="Controls bracket every model: none below the negative control's interval, none above its "
+                "positive control (the model on a copy with label features planted, >= 0.9).")
 def evaluation_controls_bracket(context, settings: GenebenchSettings):
     from genebench_assets.defs.check_results import to_check_result
-    from genebench_assets.science.evaluation.lomo_evaluation import controls_bracket
+    from genebench_assets.science.evaluation.lomo_evaluation import controls_bracket_by_feature_set
 
     from genebench_assets.science.check_outcome import CheckOutcome
 
-    tasks = TableStore(settings.data_dir).read_frame("evaluation_summary", context.partition_key)
-    results, problems = {}, []
-    for feature_set, g in tasks.groupby("feature_set"):
-        res = controls_bracket({r["model"]: float(r["mean_auroc"]) for _, r in g.iterrows()})
-        results[feature_set] = {"negative": res["negative"], "positive": res["positive"]}
-        problems += [f"{feature_set}: {p}" for p in res["problems"]]
+    tasks = settings.table_store().read_frame("evaluation_summary", context.partition_key)
+    results, problems = controls_bracket_by_feature_set(tasks)
     return to_check_result(CheckOutcome(
-        passed=not problems, description="mean AUROC of the negative (random) and positive (label) controls",
+        passed=not problems,
+        description="mean AUROC of every model vs the negative control's interval (random scores, pooled "
+        "bootstrap CI) and vs its positive control (the same model on a copy with label features planted)",
         metadata={"controls": results}, failures=problems))

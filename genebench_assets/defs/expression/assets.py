@@ -5,16 +5,18 @@ import pandas as pd
 
 import dagster as dg
 
+from genebench_assets.defs.code_versions import code_version_of
 from genebench_assets.defs.partitions import study_partitions
 from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, sample_metadata
+from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, raw_counts, sample_metadata
 from genebench_assets.defs.study_partition import StudyPartition
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "normalized_expression"),
     group_name="expression",
     partitions_def=study_partitions,
-    deps=[sample_metadata],
+    deps=[raw_counts, sample_metadata],
     output_required=False,
     description="DESeq2 median-of-ratios size factors (pydeseq2), per study, on the samples that pass "
     "QC -> normalized counts -> log2(x + 1) (SPEC §4.1). Genes absent from a study stay missing.\n\n"

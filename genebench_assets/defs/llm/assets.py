@@ -21,17 +21,67 @@ The bank's content hash is its data version and is stamped on every downstream r
 import base64
 import io
 import math
+import time
 
 import dagster as dg
 import pandas as pd
 
+from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.llm.provenance import llm_provenance, question_bank_files, stored_run_files
+from genebench_assets.defs.provenance import content_version
 from genebench_assets.defs.llm.resources import AnthropicResource, LlmSetupError, SpaceOmicsBenchResource
+from genebench_assets.defs.progress import log_progress
 from genebench_assets.science.llm import anthropic_calls, leaderboard, prompts, replay
 from genebench_assets.science.llm.judging import failed_judgement, judgement_record
 from genebench_assets.science.llm.question_bank import QuestionBank, QuestionBankError, load_question_bank
 
 GROUP = "llm"
 llm_model_partitions = dg.DynamicPartitionsDefinition(name="llm_answering_model")
+# One run may cover several model partitions (single-run backfill, `genebench llm replay`): the
+# per-model assets then return {model: table}; the code location's io_manager
+# (defs/partition_range_io.py) stores each table as its own partition.
+
+
+def _per_partition(context: dg.AssetExecutionContext, tables: dict, metadata: dict) -> dg.Output:
+    """One model: the table with its metadata; several: {model: table}, metadata per partition."""
+    keys = list(context.partition_keys)
+    if len(keys) == 1:
+        return dg.Output(tables[keys[0]], metadata=metadata[keys[0]],
+                         data_version=dg.DataVersion(content_version(tables[keys[0]])))
+    for key in keys:
+        context.add_asset_metadata(metadata[key], partition_key=key)
+    return dg.Output(tables)
+
+
+def _raise_failure(step, *args) -> None:
+    """Run a failure-tally step; its one-line error becomes the asset's failure (no retry, no output)."""
+    from genebench_assets.science.llm.failure_policy import LlmFailureError
+
+    try:
+        step(*args)
+    except LlmFailureError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+
+def _tally_call(tally, call, judgement=None) -> None:
+    """Count one call (and, for the judge, its parse) in the batch's tally; stops the batch on a hard
+    API error or once the allowed share of failures is lost."""
+    if not call.success:
+        _raise_failure(tally.api_failure, call)
+        return
+    tally.ok()
+    if judgement is not None and not judgement.success:
+        _raise_failure(tally.unparsed, call.text, judgement.error)
+
+
+def _check_stored(anthropic: AnthropicResource, what: str, df: pd.DataFrame, ok_column: str, error_column: str) -> None:
+    ok = df[ok_column].astype(bool)
+    tally = anthropic.failure_tally(what, len(df))
+    tally.n_unparsed = int((~ok).sum())
+    if tally.n_unparsed:
+        tally.first_cause = f"stored failure: {str(df.loc[~ok, error_column].iloc[0])[:200]!r}" if error_column in df else "stored failure"
+        tally.causes = {"stored failure": tally.n_unparsed}
+    _raise_failure(tally.check)
 
 
 def _bank(value: dict) -> QuestionBank:
@@ -45,7 +95,7 @@ def _stored_run_path(spaceomicsbench: SpaceOmicsBenchResource, label: str):
     return runs[label]
 
 
-@dg.asset(group_name=GROUP, description="The SpaceOmicsBench question bank and annotation schema, validated; "
+@dg.asset(code_version=code_version_of(__file__, "llm_question_bank"), group_name=GROUP, description="The SpaceOmicsBench question bank and annotation schema, validated; "
           "its content hash versions every downstream score. Registers the answering-model partitions.")
 def llm_question_bank(context: dg.AssetExecutionContext, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output[dict]:
     mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
@@ -68,6 +118,7 @@ def llm_question_bank(context: dg.AssetExecutionContext, spaceomicsbench: SpaceO
             "models": dg.MetadataValue.json(models),
             "weights": dg.MetadataValue.json(dict(bank.schema.weights)),
             "counts": dg.MetadataValue.md(_md(counts.reset_index())),
+            **llm_provenance(bank.content_hash, question_bank_files(spaceomicsbench.llm_dir())),
         },
     )
 
@@ -76,22 +127,34 @@ def _md(df: pd.DataFrame) -> str:
     return leaderboard.markdown_table(df, list(df.columns))
 
 
-@dg.asset(group_name=GROUP, partitions_def=llm_model_partitions,
+@dg.asset(code_version=code_version_of(__file__, "llm_answers"), group_name=GROUP, partitions_def=llm_model_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
           description="One answer per question from the partition's model: response, tokens, latency, "
           "stop reason (truncated answers flagged) and the exact prompt hash.")
-def llm_answers(context: dg.AssetExecutionContext, llm_question_bank: dict, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output[pd.DataFrame]:
+def llm_answers(context: dg.AssetExecutionContext, llm_question_bank: dict, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output:
     bank = _bank(llm_question_bank)
-    label = context.partition_key
     mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
+    tables, metadata = {}, {}
+    for label in context.partition_keys:
+        tables[label], metadata[label] = _answers_of_model(context, label, bank, mode, spaceomicsbench, anthropic)
+    return _per_partition(context, tables, metadata)
+
+
+def _answers_of_model(context, label: str, bank: QuestionBank, mode: str, spaceomicsbench: SpaceOmicsBenchResource,
+                      anthropic: AnthropicResource) -> tuple[pd.DataFrame, dict]:
     if mode == "replay":
         df = replay.answers_table(replay.load_stored_run(_stored_run_path(spaceomicsbench, label)), question_bank_hash=bank.content_hash)
+        # the stored runs are held to the same rule as live ones
+        _check_stored(anthropic, f"llm_answers ({label}, replay)", df, "answer_success", "answer_error")
     else:
         client = anthropic.client()
         cache = anthropic_calls.ResponseCache(spaceomicsbench.cache_root() / "answers")
+        tally = anthropic.failure_tally(f"llm_answers ({label})", len(bank.questions))
         rows = []
+        t0 = time.perf_counter()
         for i, q in enumerate(bank.questions, start=1):
             prompt = prompts.build_answer_prompt(q, bank.contexts)
             res = anthropic_calls.answer(client, prompt, model=label, temperature=anthropic.temperature, max_tokens=anthropic.max_tokens, cache=cache)
+            _tally_call(tally, res)
             rows.append({
                 "model": label, "model_name": label, "question_id": q.id, "modality": q.modality,
                 "difficulty": q.difficulty, "category": q.category, "answer_success": res.success,
@@ -102,8 +165,10 @@ def llm_answers(context: dg.AssetExecutionContext, llm_question_bank: dict, spac
             })
             context.log.info(f"{label} {q.id} ({i}/{len(bank.questions)}): {'ok' if res.success else 'FAILED ' + res.error_type}"
                              f"{' (cached)' if res.cached else ''}{' TRUNCATED' if res.truncated else ''}")
+            log_progress(context, i, len(bank.questions), t0, f"{label}: answers", every=10)
         df = pd.DataFrame(rows)
-    return dg.Output(df, metadata={
+        _raise_failure(tally.check)
+    return df, {
         "mode": mode,
         "n_questions": len(df),
         "n_failed": int((~df["answer_success"]).sum()),
@@ -111,27 +176,42 @@ def llm_answers(context: dg.AssetExecutionContext, llm_question_bank: dict, spac
         "n_cached": int(df["cached"].sum()),
         "total_output_tokens": int(pd.to_numeric(df["output_tokens"]).fillna(0).sum()),
         "question_bank_hash": bank.content_hash,
-    })
+        **llm_provenance(bank.content_hash, stored_run_files(spaceomicsbench, label, mode)),
+    }
 
 
-@dg.asset(group_name=GROUP, partitions_def=llm_model_partitions,
+@dg.asset(code_version=code_version_of(__file__, "llm_judge_scores"), group_name=GROUP, partitions_def=llm_model_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
           description="Judge scores per answer: five 1-5 integers (clamped, validated), flags, and the weighted "
           "score recomputed from the integers with the schema's weights. Failed judgements are kept and counted.")
-def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_answers: pd.DataFrame, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output[pd.DataFrame]:
+def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_answers, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output:
     bank = _bank(llm_question_bank)
-    weights = dict(bank.schema.weights)
-    label = context.partition_key
     mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
+    keys = list(context.partition_keys)
+    answers = llm_answers if isinstance(llm_answers, dict) else {keys[0]: llm_answers}
+    tables, metadata = {}, {}
+    for label in keys:
+        tables[label], metadata[label] = _judge_scores_of_model(context, label, bank, answers.get(label), mode, spaceomicsbench, anthropic)
+    return _per_partition(context, tables, metadata)
+
+
+def _judge_scores_of_model(context, label: str, bank: QuestionBank, llm_answers: pd.DataFrame, mode: str,
+                           spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> tuple[pd.DataFrame, dict]:
+    weights = dict(bank.schema.weights)
     mismatches: list[str] = []
     if mode == "replay":
         result = replay.replay_run(_stored_run_path(spaceomicsbench, label), weights, question_bank_hash=bank.content_hash)
         df, mismatches = result.scores, result.mismatches
+        _check_stored(anthropic, f"llm_judge_scores ({label}, replay)", df, "judge_success", "judge_error")
     else:
         client = anthropic.client()
         cache = anthropic_calls.ResponseCache(spaceomicsbench.cache_root() / "judge")
         by_id = bank.by_id()
+        # Only the judge's own failures count here; answers that failed were llm_answers' to refuse.
+        tally = anthropic.failure_tally(f"llm_judge_scores ({label}, judge {anthropic.judge_model})",
+                                        int(llm_answers["answer_success"].sum()))
         rows = []
-        for a in llm_answers.itertuples(index=False):
+        t0 = time.perf_counter()
+        for i, a in enumerate(llm_answers.itertuples(index=False), start=1):
             call = None
             if not a.answer_success:
                 j = failed_judgement("no answer to judge")
@@ -140,6 +220,7 @@ def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict,
                 call, j = anthropic_calls.judge(client, prompt, model=anthropic.judge_model, weights=weights,
                                                 max_tokens=anthropic.judge_max_tokens, temperature=anthropic.judge_temperature, cache=cache,
                                                 parse_attempts=anthropic.judge_parse_attempts)
+                _tally_call(tally, call, j)
             rows.append({
                 "model": a.model, "model_name": a.model_name, "question_id": a.question_id, "modality": a.modality,
                 "difficulty": a.difficulty, "category": a.category, "answer_success": a.answer_success,
@@ -151,10 +232,12 @@ def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict,
             })
             if not j.success:
                 context.log.warning(f"{label} {a.question_id}: judgement failed: {j.error}")
+            log_progress(context, i, len(llm_answers), t0, f"{label}: judgements", every=10)
         df = pd.DataFrame(rows)
+        _raise_failure(tally.check)
     scored = df[df["judge_success"]]
     summary = replay.published_summary(df, list(weights))
-    return dg.Output(df, metadata={
+    return df, {
         "mode": mode,
         "n_questions": len(df),
         "n_scored": len(scored),
@@ -163,7 +246,10 @@ def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict,
         "summary": dg.MetadataValue.json(summary),
         "replay_mismatches": dg.MetadataValue.json(mismatches),
         "question_bank_hash": bank.content_hash,
-    })
+        **llm_provenance(bank.content_hash, stored_run_files(spaceomicsbench, label, mode),
+                         answers_version=content_version(llm_answers) if llm_answers is not None else None,
+                         model=label),
+    }
 
 
 def _bar_chart_markdown(table: pd.DataFrame) -> str:
@@ -192,21 +278,40 @@ def _json_safe(records: list[dict]) -> list[dict]:
     return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in records]
 
 
-def _scores_by_model(llm_judge_scores) -> dict[str, pd.DataFrame]:
+def _scores_by_model(llm_judge_scores, partitions: list[str]) -> dict[str, pd.DataFrame]:
     # IO managers hand a partitioned input to an unpartitioned asset as {partition: value}, but as the
-    # bare value when there is a single partition (UPathIOManager does): accept both.
+    # bare value when there is a single partition (UPathIOManager does): accept both. Partitions never
+    # materialized are skipped (allow_missing_partitions) and come back as absent / None.
     if isinstance(llm_judge_scores, pd.DataFrame):
-        return {str(llm_judge_scores["model"].iloc[0]) if len(llm_judge_scores) else "": llm_judge_scores}
-    return dict(llm_judge_scores or {})
+        key = partitions[0] if len(partitions) == 1 else (
+            str(llm_judge_scores["model"].iloc[0]) if len(llm_judge_scores) else "")
+        return {key: llm_judge_scores}
+    return {k: v for k, v in dict(llm_judge_scores or {}).items() if v is not None}
 
 
-@dg.asset(group_name=GROUP, description="Per model: mean weighted score with bootstrap CI, by difficulty, modality "
-          "and dimension, flags and failures; the length-bias Spearman (output tokens vs score). Bar chart in metadata.")
+def _materialize_hint(missing: list[str]) -> str:
+    return " ".join(f"`dagster asset materialize -m genebench_assets.definitions --select llm_answers,llm_judge_scores "
+                    f"--partition {m}`" for m in missing[:3]) + (f" (and {len(missing) - 3} more)" if len(missing) > 3 else "")
+
+
+@dg.asset(code_version=code_version_of(__file__, "llm_leaderboard"), group_name=GROUP, description="Per model: mean weighted score with bootstrap CI, by difficulty, modality "
+          "and dimension, flags and failures; the length-bias Spearman (output tokens vs score). Bar chart in metadata. "
+          "Built from the model partitions materialized; the missing ones are listed (models_missing).",
+          ins={"llm_judge_scores": dg.AssetIn(metadata={"allow_missing_partitions": True})})
 def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_judge_scores) -> dg.Output[dict]:
     bank = _bank(llm_question_bank)
-    by_model = _scores_by_model(llm_judge_scores)
+    partitions = sorted(context.instance.get_dynamic_partitions(llm_model_partitions.name))
+    by_model = _scores_by_model(llm_judge_scores, partitions)
+    # Built from the model partitions present; the missing ones are listed, never a raw FileNotFoundError.
+    missing = [m for m in partitions if m not in by_model]
     if not by_model:
-        raise dg.Failure(description="no llm_judge_scores partitions materialized yet")
+        raise dg.Failure(description=f"llm_leaderboard: no llm_judge_scores partition is materialized "
+                         f"(models: {', '.join(partitions) or 'none registered; materialize llm_question_bank first'}); "
+                         f"materialize one, e.g. {_materialize_hint(partitions) if partitions else 'llm_question_bank'}",
+                         allow_retries=False)
+    if missing:
+        context.log.warning(f"llm_leaderboard built from {len(by_model)} of {len(partitions)} models; "
+                            f"missing: {', '.join(missing)}")
     scores = pd.concat([by_model[k] for k in sorted(by_model)], ignore_index=True)
     stale = sorted(set(scores["question_bank_hash"]) - {bank.content_hash})
     if stale:
@@ -224,13 +329,17 @@ def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, 
     value = {
         "question_bank_hash": bank.content_hash,
         "judge_models": sorted(set(scores["judge_model"].dropna())),
+        "models_missing": missing,
         "models": _json_safe(table.to_dict("records")),
         "length_bias": bias,
         # the stored files' summary format (3-decimal means, flag counts), recomputed per model
         "published_summaries": {m: replay.published_summary(df, list(bank.schema.weights)) for m, df in scores.groupby("model", sort=True)},
     }
-    return dg.Output(value, metadata={
+    return dg.Output(value, data_version=dg.DataVersion(content_version(value)), metadata={
+        **llm_provenance(bank.content_hash, [], judge_scores={m: content_version(by_model[m]) for m in sorted(by_model)}),
         "n_models": len(table),
+        "models_missing": dg.MetadataValue.json(missing),
+        "n_models_missing": len(missing),
         "chart": dg.MetadataValue.md(_bar_chart_markdown(table)),
         "leaderboard": dg.MetadataValue.md(leaderboard.markdown_table(table, main_cols)),
         "by_dimension": dg.MetadataValue.md(leaderboard.markdown_table(table, ["model", *dims])),

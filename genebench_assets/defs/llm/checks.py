@@ -20,6 +20,28 @@ from genebench_assets.science.llm.judging import weighted_score
 from genebench_assets.science.llm.question_bank import QuestionBank, QuestionBankError, validate_bank
 
 
+def _each_model(context, check_name: str, scores, evaluate) -> dg.AssetCheckResult:
+    """Evaluate a per-model check on every model partition of the run.
+
+    A run over one model returns that model's result. A run over several (single-run backfill,
+    `genebench llm replay`) gets {model: table}: each model's result is recorded as its own
+    partition's check evaluation, and the step's result summarises them (failed models named)."""
+    keys = list(context.partition_keys)
+    if len(keys) == 1:
+        return evaluate(keys[0], scores[keys[0]] if isinstance(scores, dict) else scores)
+    results = {k: evaluate(k, scores[k]) for k in keys}
+    for k, r in results.items():
+        context.op_execution_context.log_event(dg.AssetCheckEvaluation(
+            asset_key=llm_judge_scores.key, check_name=check_name, passed=r.passed, metadata=r.metadata,
+            severity=r.severity, description=r.description, partition=k, blocking=False))
+    failed = [k for k, r in results.items() if not r.passed]
+    return dg.AssetCheckResult(
+        passed=not failed,
+        description=(f"failed for {', '.join(failed)}: " + "; ".join(f"{k}: {results[k].description}" for k in failed)
+                     if failed else f"passed for all {len(keys)} models"),
+        metadata={"n_models": len(keys), "failed_models": dg.MetadataValue.json(failed)})
+
+
 @dg.asset_check(asset=llm_question_bank, name="llm_question_bank_valid", blocking=True,
                 description="The bank re-validates against the schema and the context files.")
 def llm_question_bank_valid(llm_question_bank: dict) -> dg.AssetCheckResult:
@@ -38,8 +60,12 @@ def llm_question_bank_valid(llm_question_bank: dict) -> dg.AssetCheckResult:
 @dg.asset_check(asset=llm_judge_scores, name="llm_judge_failures_counted", partitions_def=llm_model_partitions,
                 additional_ins={"llm_question_bank": dg.AssetIn(key=llm_question_bank.key)},
                 description="Every question is accounted for: scored or failed, none silently dropped.")
-def llm_judge_failures_counted(llm_judge_scores: pd.DataFrame, llm_question_bank: dict) -> dg.AssetCheckResult:
-    df = llm_judge_scores
+def llm_judge_failures_counted(context: dg.AssetCheckExecutionContext, llm_judge_scores, llm_question_bank: dict) -> dg.AssetCheckResult:
+    return _each_model(context, "llm_judge_failures_counted", llm_judge_scores,
+                       lambda label, df: _failures_counted(df, llm_question_bank))
+
+
+def _failures_counted(df: pd.DataFrame, llm_question_bank: dict) -> dg.AssetCheckResult:
     expected = {q["id"] for q in llm_question_bank["questions"]}
     counts = df["question_id"].value_counts()
     problems = []
@@ -68,8 +94,12 @@ def llm_judge_failures_counted(llm_judge_scores: pd.DataFrame, llm_question_bank
 @dg.asset_check(asset=llm_judge_scores, name="llm_weighted_scores_recomputed", partitions_def=llm_model_partitions,
                 additional_ins={"llm_question_bank": dg.AssetIn(key=llm_question_bank.key)},
                 description="Weighted scores recomputed from the integers; in replay, the stored file reproduced exactly.")
-def llm_weighted_scores_recomputed(context: dg.AssetCheckExecutionContext, llm_judge_scores: pd.DataFrame, llm_question_bank: dict, spaceomicsbench: SpaceOmicsBenchResource) -> dg.AssetCheckResult:
-    df = llm_judge_scores
+def llm_weighted_scores_recomputed(context: dg.AssetCheckExecutionContext, llm_judge_scores, llm_question_bank: dict, spaceomicsbench: SpaceOmicsBenchResource) -> dg.AssetCheckResult:
+    return _each_model(context, "llm_weighted_scores_recomputed", llm_judge_scores,
+                       lambda label, df: _weighted_scores_recomputed(label, df, llm_question_bank, spaceomicsbench))
+
+
+def _weighted_scores_recomputed(label: str, df: pd.DataFrame, llm_question_bank: dict, spaceomicsbench: SpaceOmicsBenchResource) -> dg.AssetCheckResult:
     weights = QuestionBank.from_dict(llm_question_bank).schema.weights
     ok = df[df["judge_success"].astype(bool)]
     problems = [
@@ -80,7 +110,6 @@ def llm_weighted_scores_recomputed(context: dg.AssetCheckExecutionContext, llm_j
     metadata: dict = {"n_checked": len(ok)}
     if (df["source"] == "replay").all() and len(df):
         runs = replay.discover_stored_runs(spaceomicsbench.results_dir())
-        label = context.partition_key
         if label in runs:
             result = replay.replay_run(runs[label], weights)
             problems += result.mismatches

@@ -24,7 +24,7 @@ from typing import Optional
 
 import dagster as dg
 
-from genebench_assets.defs.settings import default_data_dir
+from genebench_assets.defs.settings import default_data_dir, from_env
 
 MODES = ("auto", "replay", "live")
 SETUP_HELP = (
@@ -116,6 +116,14 @@ class AnthropicResource(dg.ConfigurableResource):
     judge_parse_attempts: int = 2
     max_retries: int = 4  # the SDK's own retries (429, 5xx, connection errors)
     timeout_sec: float = 120.0
+    # Share of failed calls / unparsed replies an LLM asset tolerates before failing (issue 10):
+    # 0 by default, so any failure fails the asset instead of becoming a result.
+    max_failure_share: float = from_env("GENEBENCH_LLM_MAX_FAILURE_SHARE", "0", float)
+
+    def failure_tally(self, what: str, n_total: int):
+        from genebench_assets.science.llm.failure_policy import FailureTally
+
+        return FailureTally(what=what, n_total=n_total, max_share=self.max_failure_share)
 
     def resolved_api_key(self) -> str:
         return self.api_key or os.environ.get("ANTHROPIC_API_KEY", "")

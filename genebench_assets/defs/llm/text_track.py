@@ -6,14 +6,19 @@ import os
 
 import dagster as dg
 
+from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.provenance import gene_sets_upstream, provenance_metadata
 from genebench_assets.defs.llm.resources import AnthropicResource
 from genebench_assets.defs.partitions import tissue_partitions
 from genebench_assets.defs.pathways.resources import GeneSetSettings
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.tasks.assets import lomo_folds
+from genebench_assets.defs.expression.assets import normalized_expression
+from genebench_assets.defs.pathways.assets import gene_sets
+from genebench_assets.defs.partitions import by_tissue
+from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tissue_inputs import load_tissue
-from genebench_assets.science.storage.table_store import TableStore
 
 
 def task_folds_from_ours(task_id: str, folds):
@@ -30,9 +35,12 @@ def task_folds_from_ours(task_id: str, folds):
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "text_llm_predictions"),
     group_name="llm",
     partitions_def=tissue_partitions,
-    deps=[lomo_folds],
+    # folds; each study's expression and metadata (load_tissue); the symbol map of the gene sets
+    deps=[lomo_folds, gene_sets,
+          *(dg.AssetDep(a, partition_mapping=by_tissue) for a in (normalized_expression, sample_metadata, raw_counts))],
     description="SPEC §10 text-LLM track: prompts per test sample from the fold's training-only gene "
     "ranking, zero- or few-shot (examples from training samples only), answers parsed into P(Flight), "
     "written as a Category A submission and scored by the Category A evaluator. Needs ANTHROPIC_API_KEY.",
@@ -42,42 +50,59 @@ def text_llm_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
     from genebench_assets.defs.pathways.assets import load_gene_sets
     from genebench_assets.science.tasks.folds import Fold, fold_matrices
     from genebench_assets.science.llm.anthropic_calls import ResponseCache, text_track_asker
+    from genebench_assets.science.llm.failure_policy import LlmFailureError
     from genebench_assets.science.llm.text_track import make_submission, predict_fold, prompts_markdown
     from genebench_assets.science.evaluation.submission import check_submission, render_score_table, score_submission
+    from genebench_assets.science.protocols import submission_randomness
 
     tissue = context.partition_key
     k_shot = int(os.environ.get("GENEBENCH_TEXT_LLM_SHOTS", "0"))
     catalog = settings.catalog()
-    store = TableStore(settings.data_dir)
+    store = settings.table_store()
     data = load_tissue(store, catalog, tissue)
     folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
     _, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
     symbols = symbol_map.to_dict()
+    # Failed calls and unparsed replies fail the asset beyond the allowed share (default 0), once,
+    # with the first cause; a hard error (no network, bad key) stops at the first call (issue 10).
+    tally = anthropic.failure_tally(f"text_llm_predictions {tissue} ({anthropic.model})",
+                                    sum(len(f.test_ids) for f in folds))
     ask = text_track_asker(anthropic.client(), model=anthropic.model, temperature=anthropic.temperature,
-                           cache=ResponseCache(settings.path("llm_cache")))
+                           cache=ResponseCache(settings.path("llm_cache")), tally=tally)
     predictions, examples, first_prompts, unparsed = {}, {}, None, 0
-    for fold in folds:
-        X_train, y_train, X_test = fold_matrices(fold, data.expression)  # no test labels here
-        fp = predict_fold(X_train, y_train, X_test, symbols, ask, k_shot=k_shot, tissue=tissue)
-        predictions[fold.fold_id] = fp.probabilities
-        examples[fold.fold_id] = fp.example_ids
-        unparsed += fp.n_unparsed
-        first_prompts = first_prompts or fp.prompts
-        context.log.info(f"{tissue} {fold.fold_id}: {len(fp.probabilities)} samples, {fp.n_unparsed} unparsed")
+    try:
+        for fold in folds:
+            X_train, y_train, X_test = fold_matrices(fold, data.expression)  # no test labels here
+            fp = predict_fold(X_train, y_train, X_test, symbols, ask, k_shot=k_shot, tissue=tissue)
+            predictions[fold.fold_id] = fp.probabilities
+            examples[fold.fold_id] = fp.example_ids
+            unparsed += fp.n_unparsed
+            first_prompts = first_prompts or fp.prompts
+            context.log.info(f"{tissue} {fold.fold_id}: {len(fp.probabilities)} samples, {fp.n_unparsed} unparsed")
+        tally.check()
+    except LlmFailureError as exc:
+        raise dg.Failure(description=str(exc), metadata=tally.metadata(), allow_retries=False) from None
     model_name = f"text-llm-{anthropic.model}-{k_shot}shot".replace("/", "-")[:50]
     submission = make_submission(catalog.task_ids[tissue], model_name, predictions)
     task = task_folds_from_ours(catalog.task_ids[tissue], folds)
     check_submission(submission, task)
-    result = score_submission(submission, task, randomness="strict" if settings.protocol == "strict" else "seed_default_rng")
+    result = score_submission(submission, task, randomness=submission_randomness(settings.protocol))
     store.write_json(submission, "text_llm_predictions", tissue, "submission")
     _, sha = store.write_json({"few_shot_examples": examples, "score": result, "n_unparsed": unparsed},
                               "text_llm_predictions", tissue)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={"model": anthropic.model, "k_shot": k_shot, "n_unparsed": unparsed,
+                  "n_api_failed": tally.n_api_failed, "max_failure_share": tally.max_share,
                   "score": dg.MetadataValue.md(render_score_table(result)),
                   "prompts_first_fold": dg.MetadataValue.md(prompts_markdown(first_prompts or {})),
-                  "few_shot_examples": dg.MetadataValue.json(examples)})
+                  "few_shot_examples": dg.MetadataValue.json(examples),
+                  **provenance_metadata(
+                      upstream=[{"asset": "lomo_folds", "partition": tissue,
+                                 "data_version": store.sha256("lomo_folds", tissue, ext="json")[:16]},
+                                *data.upstream, gene_sets_upstream(store)],
+                      raw_files=data.raw_files, protocol=settings.protocol,
+                      extra={"llm": {"model": anthropic.model, "k_shot": k_shot}})})
 
 
 @dg.asset_check(asset=text_llm_predictions, blocking=True, partitions_def=tissue_partitions,
@@ -88,7 +113,7 @@ def text_llm_examples_from_training_only(context, settings: GenebenchSettings):
     from genebench_assets.science.tasks.folds import Fold
     from genebench_assets.science.tasks.leakage_checks import text_llm_examples_from_train_only
 
-    store = TableStore(settings.data_dir)
+    store = settings.table_store()
     tissue = context.partition_key
     folds = {d["fold_id"]: Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)}
     examples = store.read_json("text_llm_predictions", tissue)["few_shot_examples"]

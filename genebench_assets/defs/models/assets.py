@@ -5,16 +5,19 @@ import time
 
 import dagster as dg
 import pandas as pd
-from joblib import Parallel, delayed
 
-from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
+from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.partitions import by_tissue, study_rollup_condition, tissue_partitions
 from genebench_assets.defs.pathways.resources import GeneSetSettings
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.provenance import feature_inputs, frame_markdown, provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings, env_list, from_env
 from genebench_assets.defs.tasks.assets import lomo_folds
+from genebench_assets.defs.expression.assets import normalized_expression
+from genebench_assets.defs.pathways.assets import gene_sets, pathway_scores
+from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tissue_inputs import load_tissue
-from genebench_assets.science.storage.table_store import TableStore
+from genebench_assets.science.models.fit_pool import map_in_workers
 
 DEFAULT_MODELS = ("lr", "pca_lr", "rf", "xgb", "negative_control")
 
@@ -43,22 +46,30 @@ def _timed_fit(model, X_train, y_train, X_test, seed):
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "model_predictions"),
     group_name="models",
     partitions_def=tissue_partitions,
-    deps=[lomo_folds],
+    # Everything the body reads: folds; each study's expression, metadata and raw-file provenance
+    # (load_tissue); the seed protocol's stored GSVA scores; the gene-set files (pathway features).
+    deps=[lomo_folds, gene_sets,
+          *(dg.AssetDep(a, partition_mapping=by_tissue)
+            for a in (normalized_expression, sample_metadata, raw_counts, pathway_scores))],
     automation_condition=study_rollup_condition(),
     description="Scores (P(Flight)) for every test sample of every fold, per feature set and model "
     "(LR, PCA-LR, RF, XGB as SPEC §6, and a random-score negative control). Model code receives "
-    "training features and labels and test features only, never test labels.",
+    "training features and labels and test features only, never test labels; it is fitted on exactly the "
+    "ids lomo_folds recorded for the model fit. Positive control rows `positive_control:<model>`: the same "
+    "model on a copy of the fold with label-carrying features planted (only that copy reads test labels).",
 )
 def model_predictions(
     context: dg.AssetExecutionContext, settings: GenebenchSettings, model_settings: ModelSettings,
     gene_set_settings: GeneSetSettings, osdr_source: OsdrSource,
 ) -> dg.MaterializeResult:
-    from genebench_assets.science.tasks.folds import Fold, fold_matrices
+    from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX, planted_label_copy
+    from genebench_assets.science.tasks.folds import Fold, fold_matrices, fold_test_labels, model_fit_rows
 
     tissue = context.partition_key
-    store = TableStore(settings.data_dir)
+    store = settings.table_store()
     data = load_tissue(store, settings.catalog(), tissue)
     folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
     # Build every fold's features first (cheap), then fit all (fold, feature set, model) tasks,
@@ -75,13 +86,25 @@ def model_predictions(
                 X_train, y_train, X_test = pathway_fold_matrices(fold, data, settings, gene_set_settings, osdr_source)
             else:
                 raise dg.Failure(f"unknown feature set {feature_set!r} (known: genes, pathways)")
+            # Scaler, PCA and classifier are fitted on exactly the ids lomo_folds recorded for the model
+            # fit, which its blocking leakage check verified.
+            X_train, y_train = model_fit_rows(fold, X_train, y_train)
             for model in model_settings.models:
                 tasks.append((fold, feature_set, model, X_train, y_train, X_test))
+            # Positive control (issue 9): a copy of the data with label-carrying features planted, run
+            # through the same models; only this copy reads the test labels, to plant them.
+            Xp_train, Xp_test = planted_label_copy(X_train, y_train, X_test, fold_test_labels(fold).loc[X_test.index],
+                                                   seed=model_settings.seed)
+            for model in model_settings.models:
+                if model != "negative_control":
+                    tasks.append((fold, feature_set, f"{POSITIVE_CONTROL_PREFIX}{model}", Xp_train, y_train, Xp_test))
     context.log.info(f"{tissue}: {len(tasks)} fits ({len(folds)} folds x {len(model_settings.feature_sets)} "
                      f"feature sets x {len(model_settings.models)} models) on {model_settings.n_jobs} processes")
-    results = Parallel(n_jobs=model_settings.n_jobs)(
-        delayed(_timed_fit)(model, X_train, y_train, X_test, model_settings.seed)
-        for _, _, model, X_train, y_train, X_test in tasks)
+    # Workers die with the run, even a SIGKILLed one (science/models/fit_pool.py).
+    results = map_in_workers(_timed_fit, [(model.removeprefix(POSITIVE_CONTROL_PREFIX), X_train, y_train, X_test,
+                                           model_settings.seed)
+                                          for _, _, model, X_train, y_train, X_test in tasks],
+                             n_jobs=model_settings.n_jobs)
     rows, timings = [], []
     for (fold, feature_set, model, X_train, _, X_test), (scores, elapsed) in zip(tasks, results):
         timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model,
@@ -96,6 +119,9 @@ def model_predictions(
     timing = pd.DataFrame(timings)
     store.write_json(timings, "model_fit_times", tissue)
     fold_sha = store.sha256("lomo_folds", tissue, ext="json")
+    feature_upstream, inputs = feature_inputs(
+        store, data.upstream, tissue=tissue, missions=data.missions + data.holdout_missions,
+        feature_sets=list(model_settings.feature_sets), protocol=settings.protocol)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={
@@ -108,9 +134,11 @@ def model_predictions(
             ),
             "sha256": sha,
             **provenance_metadata(
-                upstream=[{"asset": "lomo_folds", "partition": tissue, "data_version": fold_sha[:16]}],
+                upstream=[{"asset": "lomo_folds", "partition": tissue, "data_version": fold_sha[:16]},
+                          *feature_upstream],
                 raw_files=data.raw_files,
                 protocol=settings.protocol,
+                extra={"feature_inputs": inputs},
             ),
         },
     )

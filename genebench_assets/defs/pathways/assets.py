@@ -5,12 +5,14 @@ and NES conservation across missions (SPEC §8, §9)."""
 import dagster as dg
 import pandas as pd
 
+from genebench_assets.defs.code_versions import code_version_of
 from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.partitions import by_tissue, study_partitions, study_rollup_condition, tissue_partitions
 from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.provenance import frame_markdown
+from genebench_assets.defs.provenance import (
+    combined_version, file_record, frame_markdown, gene_sets_upstream, provenance_metadata)
 from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, osdr_catalog
+from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, osdr_catalog, raw_counts, sample_metadata
 from genebench_assets.defs.study_partition import StudyPartition
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.storage.table_store import TableStore
@@ -54,6 +56,7 @@ def _score(by_symbol: pd.DataFrame, gs, method: str, gs_settings) -> pd.DataFram
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "gene_sets"),
     group_name="pathways",
     deps=[osdr_catalog],
     description="Gene-set collections (GMT) and the Ensembl -> symbol map they are used with. Demo: the "
@@ -67,7 +70,13 @@ def gene_sets(context, settings: GenebenchSettings, gene_set_settings: GeneSetSe
     from genebench_assets.science.storage.atomic_files import sha256_file
 
     store = TableStore(settings.data_dir)
-    _, sha = store.write_json({k: v for k, v in sets.items()}, "gene_sets")
+    _, sets_sha = store.write_json({k: v for k, v in sets.items()}, "gene_sets")
+    _, symbol_map_path = gene_set_settings.resolve(osdr_source.mode, osdr_source.demo_root(settings.data_dir))
+    files = [file_record(f"gene sets: {k}", path, f"gene_sets ({osdr_source.mode})") for k, path in paths.items()]
+    files.append(file_record("gene sets: symbol map", symbol_map_path, f"gene_sets ({osdr_source.mode})"))
+    # The manifest's sha256 is the data version: it changes when any GMT file, the symbol map or
+    # the parsed sets change, so every pathway number downstream follows the files it was made from.
+    _, sha = store.write_json({"files": files, "sets_sha256": sets_sha}, GENE_SET_FILES)
     summary = pd.DataFrame(
         [{"collection": k, "n_sets": len(v), "n_genes": len({g for s in v.values() for g in s}),
           "file": str(paths[k]), "sha256": sha256_file(paths[k])[:16]} for k, v in sets.items()]
@@ -75,14 +84,19 @@ def gene_sets(context, settings: GenebenchSettings, gene_set_settings: GeneSetSe
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={"collections": dg.MetadataValue.md(frame_markdown(summary)),
-                  "n_symbols_mapped": int(symbol_map.size), "sha256": sha},
+                  "n_symbols_mapped": int(symbol_map.size), "sha256": sha,
+                  **provenance_metadata(upstream=[], raw_files=files)},
     )
 
 
+GENE_SET_FILES = "gene_set_files"  # the gene_sets asset's manifest: every file it read, with sha256
+
+
 @dg.asset(
+    code_version=code_version_of(__file__, "pathway_scores"),
     group_name="pathways",
     partitions_def=study_partitions,
-    deps=[normalized_expression, gene_sets],
+    deps=[normalized_expression, sample_metadata, gene_sets, raw_counts],
     output_required=False,
     description="Pathway scores per collection (min size 15, max size 500): GSVA with the Gaussian kernel on "
     "log2 expression by default; GSVA with the Poisson kernel and ssGSEA when listed in "
@@ -111,18 +125,22 @@ def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSetting
             context.log.info(f"{study.tissue} {study.mission} {table}: "
                              f"{scores.shape[0]} pathways x {scores.shape[1]} samples")
     yield dg.MaterializeResult(
-        data_version=dg.DataVersion("-".join(s[:8] for s in shas)),
+        data_version=dg.DataVersion(combined_version(shas)),
         metadata={
             "tables": dg.MetadataValue.md(frame_markdown(pd.DataFrame(summary).set_index("table"))),
-            **study.provenance("normalized_expression", protocol="seed"),
+            **provenance_metadata(
+                upstream=[study.upstream("normalized_expression"), study.upstream("sample_metadata"),
+                          gene_sets_upstream(study.store)],
+                raw_files=study.raw_files(), protocol="seed"),
         },
     )
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "differential_expression"),
     group_name="pathways",
     partitions_def=study_partitions,
-    deps=[normalized_expression],
+    deps=[raw_counts, sample_metadata],
     output_required=False,
     description="DESeq2 (pydeseq2) Flight vs Ground per study pair on the binary samples: log2 fold change "
     "and Wald statistic per gene. Label-derived: used for NES only, never as a Category A feature "
@@ -148,9 +166,10 @@ def differential_expression(context: dg.AssetExecutionContext, settings: Geneben
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "pathway_nes"),
     group_name="pathways",
     partitions_def=study_partitions,
-    deps=[differential_expression, gene_sets],
+    deps=[differential_expression, gene_sets, raw_counts],
     output_required=False,
     description="Prerank GSEA (gseapy) on the DESeq2 Wald statistic: NES, p, padj, leading edge per "
     "pathway. Sign convention: positive NES = higher in Flight.\n\n" + REAL_PAIRS_NOTE,
@@ -168,23 +187,30 @@ def pathway_nes(context: dg.AssetExecutionContext, settings: GenebenchSettings,
 
     # Duplicate symbols keep the gene with the largest |stat|.
     ranking = ranking_from_dge(de, symbol_map, id_column=None)
-    summary = []
+    summary, shas = [], []
     for collection, gs in sets.items():
         nes = prerank_nes(ranking, gs, permutations=1000, seed=42,
                           min_size=gene_set_settings.min_size, max_size=gene_set_settings.max_size)
-        study.write(nes, "pathway_nes", collection)
-        summary.append({"collection": collection, "n_pathways": len(nes),
+        shas.append(study.write(nes, "pathway_nes", collection))
+        summary.append({"collection": collection, "n_pathways": len(nes), "sha256": shas[-1][:16],
                         "n_padj_lt_0.05": int((nes["padj"] < 0.05).sum())})
     yield dg.MaterializeResult(
+        # One table per collection: the version is the hash of their hashes, in collection order.
+        data_version=dg.DataVersion(combined_version(shas)),
         metadata={"collections": dg.MetadataValue.md(frame_markdown(pd.DataFrame(summary).set_index("collection"))),
-                  "sign_convention": "positive NES = higher in Flight"},
+                  "sign_convention": "positive NES = higher in Flight",
+                  **provenance_metadata(
+                      upstream=[study.upstream("differential_expression"), gene_sets_upstream(study.store)],
+                      raw_files=study.raw_files(),
+                      extra={"permutations": 1000, "seed": 42, "ranking": "DESeq2 Wald statistic"})},
     )
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "nes_conservation"),
     group_name="pathways",
     partitions_def=tissue_partitions,
-    deps=[dg.AssetDep(pathway_nes, partition_mapping=by_tissue)],
+    deps=[dg.AssetDep(pathway_nes, partition_mapping=by_tissue), gene_sets],
     automation_condition=study_rollup_condition(),
     description="NES conservation (SPEC §8): Spearman r of the NES vectors between each pair of missions "
     "(>= 10 shared pathways); the tissue score is the mean over pairs.",
@@ -197,12 +223,14 @@ def nes_conservation(context, settings: GenebenchSettings, gene_set_settings: Ge
     store = TableStore(settings.data_dir)
     catalog = settings.catalog()
     collections, _ = gene_set_settings.resolve(osdr_source.mode, osdr_source.demo_root(settings.data_dir))
-    results, md = {}, []
+    results, md, upstream = {}, [], []
     for collection in collections:
         nes_by_mission = {}
         for mission in catalog.missions_for(tissue):
             if store.exists("pathway_nes", collection, tissue, mission):
                 nes_by_mission[mission] = store.read_frame("pathway_nes", collection, tissue, mission)["NES"]
+                upstream.append({"asset": "pathway_nes", "partition": f"{tissue}|{mission}", "collection": collection,
+                                 "data_version": store.sha256("pathway_nes", collection, tissue, mission)[:16]})
         res = conservation(nes_by_mission)
         results[collection] = res
         mean = res.get("mean")
@@ -212,5 +240,6 @@ def nes_conservation(context, settings: GenebenchSettings, gene_set_settings: Ge
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={"conservation": dg.MetadataValue.md("\n\n".join(md)),
-                  **{f"mean_r_{c}": float(r["mean"]) for c, r in results.items() if r.get("mean") is not None}},
+                  **{f"mean_r_{c}": float(r["mean"]) for c, r in results.items() if r.get("mean") is not None},
+                  **provenance_metadata(upstream=[*upstream, gene_sets_upstream(store)], raw_files=[])},
     )

@@ -13,18 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from genebench_assets.science.osdr.discovery import Candidate
+from genebench_assets.science.osdr.discovery import Candidate, group_counts
 from genebench_assets.science.osdr.study_catalog import StudyCatalog
-
-
-def _group_counts(sample_table: Path, osd: str) -> tuple[int | None, int | None]:
-    from genebench_assets.science.osdr.group_labels import binary_label, map_group
-    from genebench_assets.science.osdr.parsing import read_sample_table
-
-    table = read_sample_table(sample_table, osd=osd)
-    labels = [binary_label(map_group(v, osd=osd, sample=str(s), file_name=sample_table.name))
-              for s, v in table["group_raw"].items()]
-    return sum(1 for x in labels if x == 1.0), sum(1 for x in labels if x == 0.0)
 
 
 def candidates_from_directory(root: Path, catalog: StudyCatalog, described: dict[str, tuple[str, str]]) -> list[Candidate]:
@@ -41,20 +31,30 @@ def candidates_from_directory(root: Path, catalog: StudyCatalog, described: dict
         files = tuple(sorted(p.name for p in folder.iterdir() if p.is_file()))
         tissue, mission = described.get(osd, (None, None))
         info = folder / "study.yaml"
+        problem = None
         if info.exists():
-            meta = yaml.safe_load(info.read_text()) or {}
-            tissue, mission = meta.get("tissue", tissue), meta.get("mission", mission)
+            # One unreadable study.yaml keeps that study pending; it must not stop discovery of the others.
+            try:
+                meta = yaml.safe_load(info.read_text())
+            except yaml.YAMLError as exc:
+                meta, problem = None, f"{info}: not valid YAML ({str(exc).splitlines()[0]})"
+            if meta is not None and not isinstance(meta, dict):
+                problem = (f"{info}: expected a mapping with keys 'tissue' and 'mission', "
+                           f"found {type(meta).__name__} {repr(meta)[:80]}")
+            elif isinstance(meta, dict):
+                tissue, mission = meta.get("tissue", tissue), meta.get("mission", mission)
         prefix = f"GLDS-{osd.split('-')[1]}"
         n_flight = n_ground = None
         try:
             chosen = select_study_files(osd, prefix, list(files))
             table = chosen.get(SAMPLE_TABLE) or chosen.get(RUNSHEET)
             if table and COUNTS in chosen:
-                n_flight, n_ground = _group_counts(folder / table, osd)
+                n_flight, n_ground = group_counts(folder / table, osd)
         except MissingStudyFilesError:
             pass  # place_candidates reports it as pending with the reason
         out.append(Candidate(osd=osd, tissue_raw=tissue, mission=mission, organism="Mus musculus",
-                             file_names=files, n_flight=n_flight, n_ground=n_ground, glds_prefix=prefix))
+                             file_names=files, n_flight=n_flight, n_ground=n_ground, glds_prefix=prefix,
+                             problem=problem))
     return out
 
 

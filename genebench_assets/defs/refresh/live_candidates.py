@@ -1,31 +1,13 @@
 """Candidates from the live OSDR search: each unknown study's listing and sample table are fetched
 (small files) so that placement can say whether it has counts and enough samples per group."""
 
-import re
-from genebench_assets.science.osdr.discovery import Candidate
+from genebench_assets.science.osdr.discovery import Candidate, group_counts, mission_from_hit
 from genebench_assets.science.osdr.study_catalog import StudyCatalog
-
-_RR = re.compile(r"Rodent Research[- ]?(\d+)|\bRR-?(\d+)\b", re.I)
-_MHU = re.compile(r"\bMHU-?(\d+)\b", re.I)
-
-
-def mission_from_hit(source: dict) -> str | None:
-    """OSDR's mission field names the launch (e.g. SpaceX-4); the benchmark names the rodent mission
-    (RR-1, MHU-2), which the study title carries."""
-    title = str(source.get("Study Title", ""))
-    if m := _RR.search(title):
-        return f"RR-{m.group(1) or m.group(2)}"
-    if m := _MHU.search(title):
-        return f"MHU-{m.group(1)}"
-    mission = source.get("Mission")
-    if isinstance(mission, dict):
-        return mission.get("Name")
-    return mission if isinstance(mission, str) else None
 
 
 def live_candidates(source, data_dir: str, catalog: StudyCatalog, client=None) -> list[Candidate]:
-    from genebench_assets.defs.refresh.candidates import _group_counts
     from genebench_assets.science.osdr.genelab_files import select_study_files
+    from genebench_assets.science.osdr.identifiers import is_valid_accession
     from genebench_assets.science.osdr.source_files import MissingStudyFilesError, RUNSHEET, SAMPLE_TABLE
 
     known = {s.osd for s in catalog.studies} | catalog.excluded_osd()
@@ -35,7 +17,7 @@ def live_candidates(source, data_dir: str, catalog: StudyCatalog, client=None) -
         out = []
         for hit in client.search_studies():
             osd = str(hit.get("Accession", ""))
-            if not osd.startswith("OSD-") or osd in known:
+            if not is_valid_accession(osd, kinds=("OSD",)) or osd in known:  # never a path part
                 continue
             number = int(osd.split("-")[1])
             listing = client.list_files([number]).get(osd, [])
@@ -47,7 +29,7 @@ def live_candidates(source, data_dir: str, catalog: StudyCatalog, client=None) -
                 table_name = chosen.get(SAMPLE_TABLE) or chosen.get(RUNSHEET)
                 entry = next(e for e in listing if e["file_name"] == table_name)
                 table = client.download(osd, entry)
-                n_flight, n_ground = _group_counts(table.path, osd)
+                n_flight, n_ground = group_counts(table.path, osd)
             except MissingStudyFilesError:
                 pass  # pending, with the reason, in place_candidates
             out.append(Candidate(osd=osd, tissue_raw=hit.get("Material Type"), mission=mission_from_hit(hit),

@@ -4,6 +4,7 @@ through the pathway-level LOMO of SPEC §7, as assets, so `genebench lineage --r
 import dagster as dg
 import pandas as pd
 
+from genebench_assets.defs.code_versions import code_version_of
 from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.release.resources import COLLECTIONS, ReleaseSettings
 from genebench_assets.defs.settings import GenebenchSettings
@@ -35,7 +36,7 @@ def _release_files(release_dir, task, db) -> list[dict]:
              "size": p.stat().st_size, "sha256": sha256_file(p), "source_mode": "release"} for p in paths]
 
 
-@dg.asset(group_name="release", partitions_def=release_partitions,
+@dg.asset(code_version=code_version_of(__file__, "release_fold_features"), group_name="release", partitions_def=release_partitions,
           description="Per fold of the published task: GSVA pathway features of the training and test "
           "missions (pathways intersected, duplicates keep the first occurrence), aligned to the task files.")
 def release_fold_features(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
@@ -85,7 +86,7 @@ def load_features(store: TableStore, tissue: str, db: str):
     return out
 
 
-@dg.asset(group_name="release", partitions_def=release_partitions, deps=[release_fold_features],
+@dg.asset(code_version=code_version_of(__file__, "release_predictions"), group_name="release", partitions_def=release_partitions, deps=[release_fold_features],
           description="LR and PCA-LR (SPEC §7 pathway-level settings) per fold: P(Flight) for each test sample. "
           "The model sees training features and labels and test features only.")
 def release_predictions(context, settings: GenebenchSettings) -> dg.MaterializeResult:
@@ -112,7 +113,7 @@ def release_predictions(context, settings: GenebenchSettings) -> dg.MaterializeR
                                         protocol="seed")})
 
 
-@dg.asset(group_name="release", partitions_def=release_partitions, deps=[release_predictions],
+@dg.asset(code_version=code_version_of(__file__, "release_evaluation"), group_name="release", partitions_def=release_partitions, deps=[release_predictions, release_fold_features],
           description="SPEC §7 evaluation with the published randomness (fresh RandomState(42) per fold, for "
           "the bootstrap and the permutations separately); writes A{n}_pathway_{db}_results.json in the "
           "published schema.")

@@ -10,20 +10,22 @@ from genebench_assets.defs.release.resources import ReleaseSettings
 def evaluate_submission_cli(args) -> int:
     from genebench_assets.science.release import genelab_release
     from genebench_assets.science.evaluation.submission import (
-        SubmissionError, TaskFolds, check_submission, render_score_table, score_submission)
+        DEFAULT_MAX_BYTES, SubmissionError, SubmissionReadError, TaskFolds, check_submission, read_submission_file,
+        render_score_table, score_submission)
 
     release_dir = Path(args.release) if args.release else Path(ReleaseSettings().release_dir)
     path = Path(args.submission)
+    # Exit 2, one line: the input could not be read as one unambiguous JSON document (issue 10, item 5).
     try:
-        obj = json.loads(path.read_text())
-    except FileNotFoundError:
-        print(f"genebench evaluate: {path}: file not found", file=sys.stderr)
-        return 2
-    except json.JSONDecodeError as exc:
-        print(f"genebench evaluate: {path}: not valid JSON: {exc}", file=sys.stderr)
+        obj = read_submission_file(path, max_bytes=getattr(args, "max_bytes", None) or DEFAULT_MAX_BYTES)
+    except SubmissionReadError as exc:
+        print(f"genebench evaluate: {exc}", file=sys.stderr)
         return 2
     try:
-        task = TaskFolds.from_release(genelab_release.read_task(release_dir, args.task))
+        from genebench_assets.science.categories import cross_mission   # B tasks: pair_{TRAIN}_{TEST} folds
+
+        task = (cross_mission.task_folds(release_dir, args.task) if cross_mission.is_cross_mission_task(args.task)
+                else TaskFolds.from_release(genelab_release.read_task(release_dir, args.task)))
     except (genelab_release.ReleaseError, FileNotFoundError, KeyError, ValueError) as exc:
         print(f"genebench evaluate: task {args.task} in {release_dir}: {exc}", file=sys.stderr)
         return 2
@@ -31,12 +33,17 @@ def evaluate_submission_cli(args) -> int:
         check_submission(obj, task)
     except SubmissionError as exc:
         if args.json:
-            print(json.dumps({"valid": False, "problems": exc.problems}, indent=1))
+            print(json.dumps({"valid": False, "n_problems": exc.total, "problems": exc.problems}, indent=1))
         else:
-            print(f"genebench evaluate: {path} rejected:", file=sys.stderr)
+            print(f"genebench evaluate: {path} rejected ({exc.total} problem(s)):", file=sys.stderr)
             for p in exc.problems:
                 print(f"  - {p}", file=sys.stderr)
+            if exc.total > len(exc.problems):
+                print(f"  ... and {exc.total - len(exc.problems)} more ({exc.total} in all)", file=sys.stderr)
         return 1
-    result = score_submission(obj, task)
+    n_boot, n_perm = getattr(args, "n_bootstrap", None), getattr(args, "n_permutations", None)
+    result = score_submission(obj, task, n_boot=2000 if n_boot is None else n_boot, n_perm=1000 if n_perm is None else n_perm)
+    if cross_mission.is_cross_mission_task(args.task):
+        result["transfer_pattern"] = cross_mission.transfer_pattern_summary(result["folds"])   # SPEC §8, no GO rule
     print(json.dumps({"valid": True, **result}, indent=1, default=float) if args.json else render_score_table(result))
     return 0

@@ -5,8 +5,9 @@ import pandas as pd
 
 import dagster as dg
 
+from genebench_assets.defs.code_versions import code_version_of
 from genebench_assets.defs.partitions import CATALOG, real_pairs_markdown, study_partitions
-from genebench_assets.defs.provenance import frame_markdown, provenance_metadata, raw_files_markdown
+from genebench_assets.defs.provenance import catalog_files, frame_markdown, provenance_metadata, raw_files_markdown
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.study_partition import StudyPartition
@@ -20,6 +21,7 @@ REAL_PAIRS_NOTE = (
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "osdr_catalog"),
     group_name="sources",
     description="The study catalog of SPEC §2 as data: every study with tissue, mission, accession, "
     "file prefix, special rules, expected counts; every excluded study with its reason. Registers "
@@ -60,12 +62,14 @@ def osdr_catalog(context: dg.AssetExecutionContext, settings: GenebenchSettings)
             "excluded_studies": dg.MetadataValue.md(frame_markdown(excluded.set_index("osd"))),
             "pending_studies": dg.MetadataValue.json(pending),
             "catalog_file": catalog.source,
+            **provenance_metadata(upstream=[], raw_files=catalog_files(catalog.source, settings.path())),
             "sha256": sha,
         },
     )
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "raw_counts"),
     group_name="sources",
     partitions_def=study_partitions,
     deps=[osdr_catalog],
@@ -117,6 +121,7 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
 
 
 @dg.asset(
+    code_version=code_version_of(__file__, "sample_metadata"),
     group_name="sources",
     partitions_def=study_partitions,
     deps=[raw_counts],

@@ -27,6 +27,8 @@ class OsdrSource(dg.ConfigurableResource):
     mode: str = from_env("GENEBENCH_SOURCE", "demo")
     mirror_root: str = from_env("GENEBENCH_MIRROR", "")
     osdr_base_url: str = from_env("GENEBENCH_OSDR_URL", "https://osdr.nasa.gov")
+    # Total seconds one OSDR request may spend waiting between retries (Retry-After included).
+    osdr_max_total_wait: float = from_env("GENEBENCH_OSDR_MAX_WAIT", "120", float)
     demo_seed: int = 42
     demo_n_genes: int = from_env("GENEBENCH_DEMO_GENES", "6000", int)
     demo_publish_held_back: bool = env_flag("GENEBENCH_DEMO_PUBLISH")
@@ -77,4 +79,5 @@ class OsdrSource(dg.ConfigurableResource):
 
         # httpx logs full URLs at INFO, signed object-store URLs included: keep them out of run logs.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        return OsdrClient(Path(data_dir) / "osdr_cache", base_url=self.osdr_base_url)
+        return OsdrClient(Path(data_dir) / "osdr_cache", base_url=self.osdr_base_url,
+                          max_total_wait=self.osdr_max_total_wait)

@@ -4,9 +4,13 @@
 - ``summarize_task``: means over folds and the GO / NO-GO rule (mean AUROC > 0.700, mean CI lower
   > 0.500, mean p < 0.050). The standard deviation is numpy's default (ddof = 0), as published.
 - ``pooled_auroc``: all folds' test predictions together, with a bootstrap CI.
-- ``positive_control_scores`` / ``controls_bracket``: the controls (after Open Problems): random
-  scores must land near 0.5 and scores taken from the labels at 1.0.
+- ``planted_label_copy`` / ``controls_bracket``: the controls (after Open Problems): random scores
+  near 0.5; the positive control = each model on a copy of the fold with label-carrying features
+  planted (it exercises the pipeline); any model below the negative control's interval or above its
+  positive control is flagged.
 - ``render_markdown_table``: the task table for the UI.
+- ``evaluate_predictions``: a model_predictions table of every fold -> per-fold metrics and per
+  (feature set, model) task summaries, positive control included. The ROC plot is in ``plots``.
 """
 
 from __future__ import annotations
@@ -71,32 +75,97 @@ def pooled_auroc(y_by_fold, scores_by_fold, *, randomness="seed_randomstate", n_
 
 
 def positive_control_scores(y_test) -> np.ndarray:
-    """Scores taken from the true labels (a control, not a model): AUROC must be exactly 1."""
+    """Scores taken from the true labels: AUROC exactly 1. Not the benchmark's positive control any
+    more (that one runs the pipeline: `planted_label_copy`); kept as the ceiling in unit tests."""
     return np.asarray(y_test, dtype=np.float64).copy()
 
 
-def controls_bracket(metric_by_model: dict[str, float], *, negative: str = "negative_control",
-                     positive: str = "positive_control", tolerance: float = 0.15) -> dict:
-    """Check that the controls bracket a metric (AUROC): the negative control within
-    ``tolerance`` of 0.5, the positive control at 1.0, every other model between 0 and the
-    positive control. Returns {passed, negative, positive, problems}."""
-    problems = []
+# The positive control's rows in model_predictions: "positive_control:lr" = lr on the planted copy.
+POSITIVE_CONTROL_PREFIX = "positive_control:"
+PLANTED_FEATURE_PREFIX = "planted_label_feature_"
+POSITIVE_CONTROL_MIN = 0.9  # every model must find the planted label features at least this well
+
+
+def planted_label_copy(X_train, y_train, X_test, y_test, *, seed: int = 42, n_planted: int | None = None,
+                       noise_sd: float = 0.5):
+    """A copy of a fold's features with label-carrying columns added: each planted column is the label
+    (train labels on training rows, test labels on test rows) plus N(0, `noise_sd`) noise, z-scored
+    like the rest. Run through the same models, it is a positive control that exercises the pipeline
+    (feature handling, scaler, PCA, classifier, evaluation) rather than scoring with the labels:
+    a model that cannot find it is broken. `n_planted` default: 5 % of the features (>= 10), so the
+    signal survives PCA's dimension reduction as it would a real coordinated expression change."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n_planted = n_planted or max(10, X_train.shape[1] // 20)
+    cols = [f"{PLANTED_FEATURE_PREFIX}{i}" for i in range(n_planted)]
+    y_tr = np.asarray(y_train, dtype=float)[:, None]
+    y_te = np.asarray(y_test, dtype=float)[:, None]
+    p_tr = y_tr + rng.normal(0.0, noise_sd, (len(y_tr), n_planted))
+    p_te = y_te + rng.normal(0.0, noise_sd, (len(y_te), n_planted))
+    mu, sd = p_tr.mean(axis=0), p_tr.std(axis=0, ddof=1)
+    Xp_train = pd.concat([X_train, pd.DataFrame((p_tr - mu) / sd, index=X_train.index, columns=cols)], axis=1)
+    Xp_test = pd.concat([X_test, pd.DataFrame((p_te - mu) / sd, index=X_test.index, columns=cols)], axis=1)
+    return Xp_train, Xp_test
+
+
+def controls_bracket(metric_by_model: dict[str, float], *, negative_interval: tuple[float, float] | None = None,
+                     negative: str = "negative_control", positive_prefix: str = POSITIVE_CONTROL_PREFIX,
+                     tolerance: float = 0.15, positive_min: float = POSITIVE_CONTROL_MIN) -> dict:
+    """The controls bracket every model's metric (AUROC), or the model is flagged.
+
+    - negative control (random scores) within ``tolerance`` of 0.5; its interval = ``negative_interval``
+      (its bootstrap CI) when given, else 0.5 +- tolerance;
+    - positive control ``positive_control:<model>`` (the model on the planted-label copy) >=
+      ``positive_min`` for every model;
+    - every model: below the negative control's interval (anti-predictive: a flipped label, a
+      mis-joined prediction) or above its own positive control (a real model beating perfectly
+      planted features points at a leak) is a problem.
+    Returns {passed, negative, negative_interval, positive {model: value}, flagged {model: reason},
+    problems}."""
+    problems, flagged = [], {}
     neg = metric_by_model.get(negative)
-    pos = metric_by_model.get(positive)
     if neg is None or (isinstance(neg, float) and math.isnan(neg)):
         problems.append(f"negative control {negative!r} missing")
-    elif abs(neg - 0.5) > tolerance:
-        problems.append(f"negative control {negative!r} = {neg:.3f}, not within {tolerance} of 0.5")
-    if pos is None:
-        problems.append(f"positive control {positive!r} missing")
-    elif pos != 1.0:
-        problems.append(f"positive control {positive!r} = {pos!r}, expected 1.0")
-    for name, value in metric_by_model.items():
-        if name in (negative, positive):
-            continue
+        interval = None
+    else:
+        if abs(neg - 0.5) > tolerance:
+            problems.append(f"negative control {negative!r} = {neg:.3f}, not within {tolerance} of 0.5")
+        interval = tuple(negative_interval) if negative_interval else (0.5 - tolerance, 0.5 + tolerance)
+    positives = {name[len(positive_prefix):]: v for name, v in metric_by_model.items() if name.startswith(positive_prefix)}
+    models = {n: v for n, v in metric_by_model.items() if n != negative and not n.startswith(positive_prefix)}
+    for name, value in models.items():
+        if name not in positives:
+            problems.append(f"positive control {positive_prefix}{name} missing")
         if not (0.0 <= value <= 1.0):
-            problems.append(f"{name} = {value!r} outside [0, 1]")
-    return {"passed": not problems, "negative": neg, "positive": pos, "problems": problems}
+            flagged[name] = f"{value!r} outside [0, 1]"
+        elif interval is not None and value < interval[0]:
+            flagged[name] = f"{value:.3f} below the negative control's interval [{interval[0]:.3f}, {interval[1]:.3f}]"
+        elif name in positives and value > positives[name]:
+            flagged[name] = f"{value:.3f} above its positive control {positives[name]:.3f}"
+    for name, value in positives.items():
+        if value < positive_min:
+            problems.append(f"positive control {positive_prefix}{name} = {value:.3f} < {positive_min}: the model "
+                            "cannot find features planted with the label")
+    problems += [f"{name} = {why}" for name, why in flagged.items()]
+    return {"passed": not problems, "negative": neg, "negative_interval": list(interval) if interval else None,
+            "positive": positives, "flagged": flagged, "problems": problems}
+
+
+def controls_bracket_by_feature_set(tasks) -> tuple[dict, list[str]]:
+    """`controls_bracket` per feature set of an evaluation_summary frame (mean AUROC per model; the
+    negative control's interval = its pooled bootstrap CI). Returns ({feature set: bracket}, problems)."""
+    brackets, problems = {}, []
+    for feature_set, g in tasks.groupby("feature_set", sort=True):
+        metric = {r["model"]: float(r["mean_auroc"]) for _, r in g.iterrows()}
+        neg = g[g["model"] == "negative_control"]
+        interval = None
+        if len(neg) and {"pooled_ci_lower", "pooled_ci_upper"} <= set(g.columns):
+            interval = (float(neg["pooled_ci_lower"].iloc[0]), float(neg["pooled_ci_upper"].iloc[0]))
+        res = controls_bracket(metric, negative_interval=interval)
+        brackets[str(feature_set)] = {k: res[k] for k in ("negative", "negative_interval", "positive", "flagged")}
+        problems += [f"{feature_set}: {p}" for p in res["problems"]]
+    return brackets, problems
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -127,24 +196,40 @@ def render_markdown_table(summary_by_model: dict[str, dict], *, title: str | Non
     return "\n".join(lines) + "\n"
 
 
-def render_roc_png(curves: dict[str, tuple], *, title: str = "ROC") -> bytes:
-    """PNG of ROC curves for the UI: ``curves`` maps a label (e.g. "pca_lr RR-1") to (y, scores)."""
-    import io
+def evaluate_predictions(preds, folds: list, *, protocol: str):
+    """Per-fold metrics and per (feature set, model) task summaries, including the positive control.
 
-    import matplotlib
+    preds: rows (fold_id, feature_set, model, sample_id, score); folds: ``folds.Fold`` objects (their
+    test labels are read here, by the evaluator, never by a model). Returns (per_fold, tasks) frames."""
+    import pandas as pd
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from genebench_assets.science.protocols import evaluation_randomness
+    from genebench_assets.science.tasks.folds import fold_test_labels
 
-    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
-    for label, (y, s) in curves.items():
-        fpr, tpr = metrics.roc_curve_points(y, s)
-        ax.plot(fpr, tpr, lw=1.5, label=f"{label} (AUROC {metrics.auroc(y, s):.3f})")
-    ax.plot([0, 1], [0, 1], ls="--", lw=1, color="grey")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title, xlim=(0, 1), ylim=(0, 1.01))
-    ax.legend(loc="lower right", fontsize=7)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    randomness = evaluation_randomness(protocol)
+    labels = {f.fold_id: fold_test_labels(f) for f in folds}
+    fold_rows, task_rows = [], []
+    # The positive controls are rows of preds ("positive_control:<model>": the model on the fold's
+    # planted-label copy, run by model_predictions), evaluated like every model.
+    groups = list(preds.groupby(["feature_set", "model"], sort=True))
+    for (feature_set, model), g in groups:
+        per_fold, pooled_y, pooled_s = [], [], []
+        for fold_index, (fold_id, gf) in enumerate(g.groupby("fold_id", sort=True)):
+            y = labels[fold_id].loc[gf["sample_id"]].to_numpy()
+            s = gf["score"].to_numpy()
+            res = evaluate_fold(y, s, randomness=randomness, fold_index=fold_index)
+            fold = next(f for f in folds if f.fold_id == fold_id)
+            res.update({"fold_id": fold_id, "test_mission": fold.test_mission,
+                        "train_missions": ", ".join(fold.train_missions),
+                        "feature_set": feature_set, "model": model})
+            per_fold.append(res)
+            pooled_y.append(y)
+            pooled_s.append(s)
+        fold_rows.extend(per_fold)
+        lomo = [r for r in per_fold if not r["fold_id"].endswith("_holdout")]
+        summary = summarize_task(lomo)
+        keep = [not r["fold_id"].endswith("_holdout") for r in per_fold]
+        pooled = pooled_auroc([y for y, k in zip(pooled_y, keep) if k], [s for s, k in zip(pooled_s, keep) if k],
+                              randomness=randomness)
+        task_rows.append({"feature_set": feature_set, "model": model, **summary, **pooled})
+    return pd.DataFrame(fold_rows), pd.DataFrame(task_rows)

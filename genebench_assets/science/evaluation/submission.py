@@ -14,28 +14,142 @@ pooled AUROC over all folds' predictions in that order.
 
 from __future__ import annotations
 
+import heapq
+import json
 import math
 import re
+import reprlib
+import stat
 from dataclasses import dataclass
 from numbers import Real
+from pathlib import Path
 
 import numpy as np
 
 from genebench_assets.science.evaluation import lomo_evaluation as evaluation
 
-from genebench_assets.science.evaluation import metrics
 
 MODEL_NAME_RE = re.compile(r"[\w\-.]+")
 MAX_MODEL_NAME = 50
 REQUIRED_FIELDS = ("task_id", "model_name", "predictions")
 
 
-class SubmissionError(ValueError):
-    """The submission is malformed; ``problems`` lists every problem found."""
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # a real submission is < 1 MB; raise with `--max-bytes`
+MAX_DEPTH = 16  # a submission nests 3 deep; anything far deeper is not a submission
+MAX_PROBLEMS = 20  # problems spelt out; the rest are counted
 
-    def __init__(self, problems: list[str]):
+# Values quoted in messages are cut short (a hostile value can be a 50 MB string or a deep list).
+_short = reprlib.Repr()
+_short.maxstring, _short.maxother, _short.maxlist, _short.maxdict, _short.maxlevel = 60, 60, 4, 4, 3
+
+
+class SubmissionError(ValueError):
+    """The submission is malformed; ``problems`` lists the problems found (at most the cap),
+    ``total`` counts them all."""
+
+    def __init__(self, problems: list[str], total: int | None = None):
         self.problems = list(problems)
-        super().__init__("invalid submission:\n- " + "\n- ".join(self.problems))
+        self.total = len(self.problems) if total is None else total
+        more = f"\n(and {self.total - len(self.problems)} more problems)" if self.total > len(self.problems) else ""
+        super().__init__("invalid submission:\n- " + "\n- ".join(self.problems) + more)
+
+
+class SubmissionReadError(ValueError):
+    """The file cannot be read as one unambiguous JSON document; the message is one line."""
+
+
+class _DuplicateKeyDict(dict):
+    """A JSON object that named a key twice (``json`` keeps the last silently); remembers which."""
+
+    duplicates: list[str]
+
+
+def _object_without_losing_duplicates(pairs):
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen, dups = set(), []
+    for k, _ in pairs:
+        if k in seen and k not in dups:
+            dups.append(k)
+        seen.add(k)
+    obj = _DuplicateKeyDict(obj)
+    obj.duplicates = dups
+    return obj
+
+
+def _where(path: tuple) -> str:
+    return "top level" if not path else "".join(f"[{p!r}]" for p in path)
+
+
+def _structure_problem(obj) -> tuple[str | None, int]:
+    """The first duplicate key / too-deep nesting, named by where it is, and how many duplicates in all
+    (an iterative walk: no recursion, whatever the input)."""
+    first, n_dups = None, 0
+    stack = [(obj, (), 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"JSON nested deeper than {MAX_DEPTH} levels at {_where(path[:3])}... (a submission nests 3)", n_dups
+        if isinstance(node, dict):
+            dups = getattr(node, "duplicates", ())
+            n_dups += len(dups)
+            if dups and first is None:
+                what = ("field" if not path else "fold key" if path == ("predictions",)
+                        else f"sample id in fold {path[1]!r}" if len(path) == 2 and path[0] == "predictions" else "key")
+                first = f"duplicate {what} {_short.repr(dups[0])} at {_where(path)}"
+            stack.extend((v, path + (k,), depth + 1) for k, v in node.items() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, path + (i,), depth + 1) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+    if first:
+        return f"{first} ({n_dups} duplicate key(s) in all; JSON would silently keep the last)", n_dups
+    return None, 0
+
+
+def read_submission_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES):
+    """The parsed submission, or ``SubmissionReadError`` with one line naming the file and the cause:
+    not found, a directory or not a regular file, over ``max_bytes``, not UTF-8 text, not JSON,
+    nested too deep, a duplicated key (field, fold key or sample id). Reads at most ``max_bytes + 1``
+    bytes, so memory stays bounded by the limit whatever the file."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise SubmissionReadError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise SubmissionReadError(f"{path}: cannot read: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SubmissionReadError(f"{path}: is a directory, expected a submission JSON file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionReadError(f"{path}: is not a regular file")
+    if info.st_size > max_bytes:
+        raise SubmissionReadError(f"{path}: is {info.st_size} bytes, over the limit of {max_bytes} bytes "
+                                  "(raise it with --max-bytes)")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise SubmissionReadError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > max_bytes:  # grew since stat
+        raise SubmissionReadError(f"{path}: is over the limit of {max_bytes} bytes (raise it with --max-bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SubmissionReadError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                                  "a submission is a JSON file") from None
+    del data
+    try:
+        obj = json.loads(text, object_pairs_hook=_object_without_losing_duplicates)
+    except json.JSONDecodeError as exc:
+        raise SubmissionReadError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SubmissionReadError(f"{path}: JSON nested too deep to parse (a submission nests 3 levels)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise SubmissionReadError(f"{path}: not a usable JSON value: {' '.join(str(exc).split())[:160]}") from None
+    problem, _ = _structure_problem(obj)
+    if problem:
+        raise SubmissionReadError(f"{path}: {problem}")
+    return obj
 
 
 @dataclass(frozen=True)
@@ -75,45 +189,86 @@ class TaskFolds:
 
 
 def _preview(items, k: int = 5) -> str:
-    items = sorted(items)
+    items = list(items)
     more = f" and {len(items) - k} more" if len(items) > k else ""
-    return ", ".join(repr(i) for i in items[:k]) + more
+    return ", ".join(_short.repr(i) for i in heapq.nsmallest(k, items)) + more
 
 
-def _value_problem(value) -> str | None:
+def _value_ok(value) -> bool:
+    """The common case, decided without formatting anything (a JSON number is an int or a float)."""
+    return type(value) in (float, int) and 0.0 <= value <= 1.0
+
+
+def _value_problem(value, describe: bool = True) -> str | None:
+    """What is wrong with a probability, or None; ``describe=False`` answers without formatting."""
     if isinstance(value, (bool, np.bool_)):
-        return f"is a boolean ({value!r}), expected a probability"
+        return f"is a boolean ({value!r}), expected a probability" if describe else "bad"
     if not isinstance(value, Real):
-        return f"is not a number ({value!r})"
+        return f"is not a number ({_short.repr(value)})" if describe else "bad"
     v = float(value)
     if math.isnan(v):
         return "is NaN"
     if not 0.0 <= v <= 1.0:
-        return f"is {value!r}, outside [0, 1]"
+        return f"is {value!r}, outside [0, 1]" if describe else "bad"
     return None
 
 
-def validate_submission(obj, task: TaskFolds) -> list[str]:
-    """Every problem of the submission, each naming what is wrong and where; [] when valid."""
+class _Problems(list):
+    """Problems up to ``limit`` spelt out, every one counted (6.5 million bad values must not
+    become 6.5 million lines)."""
+
+    def __init__(self, limit: int | None):
+        super().__init__()
+        self.limit, self.total = limit, 0
+
+    def append(self, problem: str) -> None:
+        self.total += 1
+        if self.limit is None or len(self) < self.limit:
+            super().append(problem)
+
+    def full(self) -> bool:
+        return self.limit is not None and len(self) >= self.limit
+
+
+def validate_submission(obj, task: TaskFolds, limit: int | None = None) -> list[str]:
+    """The problems of the submission, each naming what is wrong and where; [] when valid. With
+    ``limit``, at most that many are listed and ``.total`` on the returned list counts them all."""
+    problems = _Problems(limit)
+    _collect_problems(obj, task, problems)
+    return problems
+
+
+def _collect_problems(obj, task: TaskFolds, problems: "_Problems") -> None:
     if not isinstance(obj, dict):
-        return [f"submission must be a JSON object, got {type(obj).__name__}"]
+        problems.append(f"submission must be a JSON object, got {type(obj).__name__}")
+        return
+    for p in _top_level_problems(obj, task):
+        problems.append(p)
+    if "predictions" not in obj or not isinstance(obj["predictions"], dict):
+        return
+    _prediction_problems(obj["predictions"], task, problems)
+
+
+def _top_level_problems(obj: dict, task: TaskFolds) -> list[str]:
     problems = [f"missing required field {name!r}" for name in REQUIRED_FIELDS if name not in obj]
     if "task_id" in obj and obj["task_id"] != task.task_id:
-        problems.append(f"wrong task: submission is for task_id {obj['task_id']!r}, evaluating {task.task_id!r}")
+        problems.append(f"wrong task: submission is for task_id {_short.repr(obj['task_id'])}, evaluating {task.task_id!r}")
     if "model_name" in obj:
         name = obj["model_name"]
         if not isinstance(name, str) or not name:
-            problems.append(f"model_name must be a non-empty string, got {name!r}")
+            problems.append(f"model_name must be a non-empty string, got {_short.repr(name)}")
         else:
             if len(name) > MAX_MODEL_NAME:
                 problems.append(f"model_name is {len(name)} characters long, at most {MAX_MODEL_NAME} allowed")
             if not MODEL_NAME_RE.fullmatch(name):
-                problems.append(f"model_name {name!r} may hold only letters, digits, '_', '-' and '.'")
-    if "predictions" not in obj:
-        return problems
-    preds = obj["predictions"]
-    if not isinstance(preds, dict):
-        return problems + [f"'predictions' must be an object of fold id -> predictions, got {type(preds).__name__}"]
+                problems.append(f"model_name {_short.repr(name)} may hold only letters, digits, '_', '-' and '.'")
+    if "predictions" in obj and not isinstance(obj["predictions"], dict):
+        problems.append(f"'predictions' must be an object of fold id -> predictions, "
+                        f"got {type(obj['predictions']).__name__}")
+    return problems
+
+
+def _prediction_problems(preds: dict, task: TaskFolds, problems: "_Problems") -> None:
     known = {f.fold_id for f in task.folds}
     missing = [f.fold_id for f in task.required if f.fold_id not in preds]
     if missing:
@@ -136,17 +291,19 @@ def validate_submission(obj, task: TaskFolds) -> list[str]:
         if expected - given:
             problems.append(f"[{spec.fold_id}] missing predictions for test samples: {_preview(expected - given)}")
         for sample_id, value in fold_preds.items():
-            why = _value_problem(value)
-            if why:
-                problems.append(f"[{spec.fold_id}] probability for sample {sample_id!r} {why}")
-    return problems
+            if _value_ok(value):
+                continue
+            if problems.full():  # past the cap only the count is kept: no message is formatted
+                problems.total += _value_problem(value, describe=False) is not None
+            elif why := _value_problem(value):
+                problems.append(f"[{spec.fold_id}] probability for sample {_short.repr(sample_id)} {why}")
 
 
-def check_submission(obj, task: TaskFolds) -> None:
-    """Raise ``SubmissionError`` listing every problem, or return None."""
-    problems = validate_submission(obj, task)
+def check_submission(obj, task: TaskFolds, limit: int | None = MAX_PROBLEMS) -> None:
+    """Raise ``SubmissionError`` listing the problems (up to ``limit``, with the total), or return None."""
+    problems = validate_submission(obj, task, limit)
     if problems:
-        raise SubmissionError(problems)
+        raise SubmissionError(list(problems), problems.total)
 
 
 def _score_fold(spec: FoldSpec, fold_preds: dict, randomness, n_boot: int, n_perm: int, index: int) -> dict:

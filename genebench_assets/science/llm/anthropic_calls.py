@@ -136,8 +136,10 @@ def call_messages(client: anthropic.Anthropic, prompt: str, settings: CallSettin
         return CallResult(success=False, latency_sec=round(time.perf_counter() - start, 3), prompt_sha256=phash,
                           model=settings.model, error=str(e), error_type=type(e).__name__, status_code=e.status_code)
     except anthropic.APIError as e:  # connection errors and timeouts, after the SDK's retries
+        # The SDK says only "Connection error."; the transport's own message (e.g. "Connection refused") is the cause.
+        why = f"{e} ({e.__cause__})" if e.__cause__ is not None and str(e.__cause__) else str(e)
         return CallResult(success=False, latency_sec=round(time.perf_counter() - start, 3), prompt_sha256=phash,
-                          model=settings.model, error=str(e), error_type=type(e).__name__)
+                          model=settings.model, error=why, error_type=type(e).__name__)
     result = CallResult(
         success=True,
         text=text_of_content(msg.content),
@@ -176,12 +178,25 @@ def judge(client: anthropic.Anthropic, prompt: str, *, model: str, weights: Mapp
     return call, judgement
 
 
-def text_track_asker(client: anthropic.Anthropic, *, model: str, temperature: float | None = None, max_tokens: int = 256, cache: ResponseCache | None = None) -> Callable[[str], str]:
-    """prompt -> reply text for text_track.predict_fold (a failed call yields "" and parses as unanswered)."""
+def text_track_asker(client: anthropic.Anthropic, *, model: str, temperature: float | None = None, max_tokens: int = 256, cache: ResponseCache | None = None, tally=None) -> Callable[[str], str]:
+    """prompt -> reply text for text_track.predict_fold (a failed call yields "" and parses as unanswered).
+
+    With ``tally`` (a ``failure_policy.FailureTally``), every failed call and unparsed reply is
+    counted there, and the batch stops (``LlmFailureError``) at a hard error or once the allowed
+    share of failures is lost, instead of turning each failure into P = 0.5."""
+    from genebench_assets.science.llm.text_track import parse_answer
+
     settings = CallSettings(model, temperature, max_tokens, None)
 
     def ask(prompt: str) -> str:
         res = call_messages(client, prompt, settings, cache=cache)
+        if tally is not None:
+            if not res.success:
+                tally.api_failure(res)
+            else:
+                tally.ok()
+                if parse_answer(res.text) is None:
+                    tally.unparsed(res.text, "no 'A 0.7'-style answer")
         return res.text if res.success else ""
 
     return ask

@@ -346,6 +346,60 @@ def _near_duplicate(rng: np.random.Generator, original: np.ndarray) -> np.ndarra
     return copy
 
 
+# Re-processed duplicates and technical replicates (issue 9, leakage check 6's calibration) -------
+REPROCESSED_DEPTH = 0.9  # the other pipeline keeps ~90 % of the reads (different trimming / mapping)
+PIPELINE_BIAS_SD = 0.1  # ... and rescales each gene by its own ~10 % factor (annotation, multimappers)
+
+
+def pipeline_bias(rng: np.random.Generator, n_genes: int, sd: float = PIPELINE_BIAS_SD) -> np.ndarray:
+    """Per-gene multiplicative bias of another processing pipeline: exp(N(0, sd)), one per gene."""
+    return np.exp(rng.normal(0.0, sd, n_genes))
+
+
+def reprocessed_duplicate(counts: np.ndarray, rng: np.random.Generator, *, depth: float = REPROCESSED_DEPTH,
+                          bias: np.ndarray | None = None) -> np.ndarray:
+    """The same library's reads through another pipeline (the OSD-168 case): every gene's count
+    Poisson-resampled at `depth` of the original and rescaled by the pipeline's per-gene `bias`
+    (default: a fresh `pipeline_bias`; pass one vector to re-process a whole study consistently)."""
+    counts = np.asarray(counts, dtype=float)
+    bias = pipeline_bias(rng, len(counts)) if bias is None else np.asarray(bias, dtype=float)
+    return rng.poisson(counts * depth * bias).astype(np.int64)
+
+
+def technical_replicate(counts: np.ndarray, rng: np.random.Generator, *, depth: float = 1.0) -> np.ndarray:
+    """The same library sequenced again: each gene's count Poisson-resampled at `depth` (same pipeline)."""
+    return rng.poisson(np.asarray(counts, dtype=float) * depth).astype(np.int64)
+
+
+def plant_sample(root: str | Path, osd: str, replace: str, counts: pd.Series | None = None,
+                 new_name: str | None = None) -> Path:
+    """Edit a written mirror (tests of the leakage checks): in study `osd`'s counts file and runsheet,
+    give sample `replace` the `counts` (a Series by gene id; genes the file lacks are ignored, genes the
+    Series lacks keep their count) and/or the name `new_name`. The group string and the study's
+    sample count stay, so only the planted property changes. Returns the counts file."""
+    folder = Path(root) / osd
+    counts_path = next(folder.glob(f"*{COUNTS_SUFFIX}"))
+    runsheet_path = next(folder.glob(f"*{RUNSHEET_SUFFIX}"))
+    frame = pd.read_csv(counts_path, index_col=0)
+    if replace not in frame.columns:
+        raise KeyError(f"{counts_path.name}: no sample {replace!r}")
+    if counts is not None:
+        shared = frame.index.intersection(counts.index)
+        frame.loc[shared, replace] = counts.loc[shared].astype(np.int64).to_numpy()
+    sheet = pd.read_csv(runsheet_path, dtype=str, keep_default_na=False)
+    if new_name is not None:
+        frame = frame.rename(columns={replace: new_name})
+        for col in ("Sample Name", "Original Sample Name"):
+            sheet[col] = sheet[col].replace({replace: new_name})
+    buf = io.StringIO()
+    frame.to_csv(buf, index_label="", lineterminator="\n")
+    _write_bytes(counts_path, buf.getvalue().encode())
+    buf = io.StringIO()
+    sheet.to_csv(buf, index=False, lineterminator="\n")
+    _write_bytes(runsheet_path, buf.getvalue().encode())
+    return counts_path
+
+
 def _counts_csv(gene_ids: list[str], names: list[str], matrix: np.ndarray) -> bytes:
     frame = pd.DataFrame(matrix, index=gene_ids, columns=names)
     buf = io.StringIO()

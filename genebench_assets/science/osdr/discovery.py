@@ -7,6 +7,8 @@ or the demo."""
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 from typing import Any
 
 from genebench_assets.science.osdr.identifiers import (IdentifierError, is_valid_accession, validate_accession,
@@ -56,6 +58,9 @@ class Candidate:
     n_flight: int | None = None  # known only when the sample table was read
     n_ground: int | None = None
     glds_prefix: str | None = None
+    # Why the study's own description could not be read (e.g. a mirror `study.yaml` that is not a
+    # mapping): the study waits as pending with this reason instead of failing the whole discovery.
+    problem: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +86,9 @@ def place_candidates(candidates: list[Candidate], catalog: StudyCatalog) -> Plac
             continue
         reason = None
         tissue = TISSUE_ALIASES.get(str(c.tissue_raw or "").strip().lower())
-        if not is_valid_accession(c.osd, kinds=("OSD",)):
+        if c.problem:
+            reason = c.problem
+        elif not is_valid_accession(c.osd, kinds=("OSD",)):
             reason = f"refused: accession {c.osd!r} is not 'OSD-<digits>'"
         elif c.mission and (bad_mission := _mission_error(c.mission)):
             # A mission becomes a partition key and a file name: refuse it here (issue 10, item 2).
@@ -117,3 +124,33 @@ def place_candidates(candidates: list[Candidate], catalog: StudyCatalog) -> Plac
             "note": "added at run time by the refresh sensor",
         })
     return Placement(new_studies=new, pending=pending, known=known)
+
+
+_RR = re.compile(r"Rodent Research[- ]?(\d+)|\bRR-?(\d+)\b", re.I)
+_MHU = re.compile(r"\bMHU-?(\d+)\b", re.I)
+
+
+def mission_from_hit(source: dict) -> str | None:
+    """OSDR's mission field names the launch (e.g. SpaceX-4); the benchmark names the rodent mission
+    (RR-1, MHU-2), which the study title carries. The value is checked against the mission pattern
+    in `place_candidates` (identifiers.validate_mission), which keeps a bad one pending with the reason."""
+    title = str(source.get("Study Title", ""))
+    if m := _RR.search(title):
+        return f"RR-{m.group(1) or m.group(2)}"
+    if m := _MHU.search(title):
+        return f"MHU-{m.group(1)}"
+    mission = source.get("Mission")
+    if isinstance(mission, dict):
+        return mission.get("Name")
+    return mission if isinstance(mission, str) else None
+
+
+def group_counts(sample_table: Path, osd: str) -> tuple[int, int]:
+    """(n Flight, n Ground) of a study's sample table or runsheet, with the benchmark's group labels."""
+    from genebench_assets.science.osdr.group_labels import binary_label, map_group
+    from genebench_assets.science.osdr.parsing import read_sample_table
+
+    table = read_sample_table(sample_table, osd=osd)
+    labels = [binary_label(map_group(v, osd=osd, sample=str(s), file_name=sample_table.name))
+              for s, v in table["group_raw"].items()]
+    return sum(1 for x in labels if x == 1.0), sum(1 for x in labels if x == 0.0)

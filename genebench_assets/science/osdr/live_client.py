@@ -14,7 +14,11 @@ Robustness, because OSDR is a public service under load and files are large:
 - downloads stream to a temp file in the cache folder, are checked against the listing's
   `file_size` and hashed (sha256) while streaming, then atomically renamed into
   `cache_dir/OSD-N/<file_name>`; a truncated or failed download leaves nothing behind;
-- a cached file of the listed size is reused without any request;
+- a cached file of the listed size is reused without any request only when its sha256 matches the one
+  recorded at download in `cache_dir/OSD-N/SHA256SUMS` (else it is downloaded again, and a new
+  download that differs from the recorded sha256 fails);
+- a body shorter than listed but complete by its Content-Length is not retried (it cannot change);
+  all waits of one request are capped in total (`max_total_wait`, default 120 s);
 - file names from the listing are never trusted as paths (`is_safe_file_name` + resolved-path check).
 
 Errors are `DownloadError` (transport / HTTP / size problems) or `StudyDataError` (malformed
@@ -39,6 +43,7 @@ import httpx
 import tenacity
 
 from genebench_assets.science.storage.atomic_files import atomic_path, sha256_file
+from genebench_assets.science.osdr.checksums import CACHE_MANIFEST, read_manifest, write_manifest
 from genebench_assets.science.osdr.genelab_files import file_kind, is_safe_file_name, select_study_files
 from genebench_assets.science.osdr.source_files import (
     DownloadError,
@@ -128,6 +133,7 @@ class OsdrClient:
         *,
         max_backoff: float = 60.0,
         max_retry_after: float = 600.0,
+        max_total_wait: float = 120.0,
     ):
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
@@ -137,6 +143,8 @@ class OsdrClient:
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after  # a server asking for hours would stall a run silently
+        # All waits of one request together (Retry-After and backoff): past this, give up and say so.
+        self.max_total_wait = max_total_wait
         self._sleep = sleep
         self._http = httpx.Client(
             transport=transport,
@@ -235,13 +243,19 @@ class OsdrClient:
         if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
             raise DownloadError(osd, name, f"listing entry for {url} has an invalid size", field="file_size", value=expected)
         kind = kind or file_kind(name) or "other"
+        manifest_path = target.parent / CACHE_MANIFEST
+        recorded = self._recorded(osd, manifest_path).get(name)
 
         if expected is not None and target.is_file() and target.stat().st_size == expected:
-            # Same name and size as listed: trust the cache (the hash is recomputed for provenance).
-            log.info("%s: %s reused from cache (%d bytes)", osd, name, expected)
-            return SourceFile(osd=osd, file_name=name, kind=kind, path=target, origin=url, size=expected,
-                              sha256=sha256_file(target), source_mode=SOURCE_MODE,
-                              fetched_at=_utc_iso(target.stat().st_mtime))
+            # Same name and size as listed: reuse only if its sha256 is the one recorded at download.
+            actual = sha256_file(target)
+            if recorded is not None and actual == recorded:
+                log.info("%s: %s reused from cache (%d bytes, sha256 verified)", osd, name, expected)
+                return SourceFile(osd=osd, file_name=name, kind=kind, path=target, origin=url, size=expected,
+                                  sha256=actual, source_mode=SOURCE_MODE, fetched_at=_utc_iso(target.stat().st_mtime))
+            log.warning("%s: cached %s %s; downloading it again", osd, name,
+                        f"has sha256 {actual[:12]}, {manifest_path} recorded {recorded[:12]}" if recorded
+                        else f"has no sha256 in {manifest_path}")
         if expected is None:
             log.warning("%s: %s has no file_size in the listing; it cannot be size-checked or reused", osd, name)
 
@@ -250,10 +264,30 @@ class OsdrClient:
         with atomic_path(target) as tmp:  # renamed into place only if no exception escapes
             size, digest = self._call(lambda: self._stream_once(tmp, url, osd, name, expected),
                                       osd=osd, file_name=name, url=url)
+            if recorded is not None and digest != recorded:
+                # The file once downloaded differs from today's: changed upstream or damaged on the way.
+                raise DownloadError(osd, name, f"downloaded again from {url}: sha256 {digest}, but {manifest_path} "
+                                    f"recorded {recorded} at its first download (the file changed upstream or "
+                                    "is damaged); remove its line from the manifest to accept the new file",
+                                    field="sha256", value=digest)
+        self._record(osd, manifest_path, name, digest)
         elapsed = time.monotonic() - started
         log.info("%s: %s done, %d bytes in %.1fs, sha256 %s", osd, name, size, elapsed, digest[:12])
         return SourceFile(osd=osd, file_name=name, kind=kind, path=target, origin=url, size=size,
                           sha256=digest, source_mode=SOURCE_MODE, fetched_at=_utc_iso())
+
+    @staticmethod
+    def _recorded(osd: str, manifest_path: Path) -> dict[str, str]:
+        if not manifest_path.is_file():
+            return {}
+        return {name: sha for name, (sha, _) in read_manifest(manifest_path, osd=osd).items()}
+
+    def _record(self, osd: str, manifest_path: Path, name: str, digest: str) -> None:
+        """Add / update one file's sha256 in the study's cache manifest (sha256sum format)."""
+        entries = self._recorded(osd, manifest_path)
+        if entries.get(name) != digest:
+            entries[name] = digest
+            write_manifest(manifest_path, entries)
 
     def fetch_study(self, study: Study) -> list[SourceFile]:
         """Listing -> GeneLab file selection (SPEC §3) -> download of the selected files."""
@@ -305,8 +339,20 @@ class OsdrClient:
                         rs.attempt_number, self.max_attempts, url, getattr(exc, "reason", exc),
                         rs.next_action.sleep if rs.next_action else 0.0)
 
+        waited, over_cap = [0.0], []
+
+        def stop(rs: tenacity.RetryCallState) -> bool:
+            if rs.attempt_number >= self.max_attempts:
+                return True
+            upcoming = self._wait(rs)
+            if waited[0] + upcoming > self.max_total_wait:
+                over_cap.append((rs.attempt_number, upcoming))
+                return True
+            waited[0] += upcoming
+            return False
+
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts),
+            stop=stop,
             wait=self._wait,
             retry=tenacity.retry_if_exception_type(_Transient),
             sleep=self._sleep,
@@ -317,6 +363,13 @@ class OsdrClient:
             return retrying(attempt)
         except _Transient as exc:
             kw = {"field": "status", "value": exc.status} if exc.status is not None else {}
+            if over_cap:
+                n, upcoming = over_cap[0]
+                asked = f"the server asked to wait {exc.retry_after:.0f} s (Retry-After)" if exc.retry_after is not None \
+                    else f"the next backoff is {upcoming:.0f} s"
+                raise DownloadError(osd, file_name, f"GET {url} gave up after {n} attempt(s): {exc.reason}; {asked}, "
+                                    f"beyond the total wait cap of {self.max_total_wait:g} s "
+                                    f"(waited {waited[0]:.0f} s; raise it with GENEBENCH_OSDR_MAX_WAIT)", **kw) from exc
             raise DownloadError(osd, file_name, f"GET {url} failed after {self.max_attempts} attempt(s): {exc.reason}",
                                 **kw) from exc
 
@@ -354,10 +407,11 @@ class OsdrClient:
 
     def _stream_once(self, tmp: Path, url: str, osd: str, name: str, expected: int | None) -> tuple[int, str]:
         """One download attempt into `tmp` (truncated first); returns (bytes, sha256)."""
-        digest, n = hashlib.sha256(), 0
+        digest, n, declared = hashlib.sha256(), 0, None
         try:
             with self._http.stream("GET", url) as resp:
                 self._check_status(resp, osd=osd, file_name=name, url=url)
+                declared = resp.headers.get("Content-Length")
                 with open(tmp, "wb") as out:
                     for chunk in resp.iter_bytes():  # chunks as they arrive: bounded memory
                         out.write(chunk)
@@ -368,6 +422,12 @@ class OsdrClient:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise DownloadError(osd, name, f"GET {url} failed: {type(exc).__name__}: {exc}") from exc
         if expected is not None and n < expected:
+            if declared is not None and declared.strip().isdigit() and int(declared) == n:
+                # The server sent the whole body it announced: the file is smaller than the listing says,
+                # and asking again returns the same bytes. Deterministic: not retried.
+                raise DownloadError(osd, name, f"truncated download: got {n} of {expected} bytes from GET {url}, "
+                                    f"all the server announced (Content-Length {n}): the file is smaller than "
+                                    "the listing says; not retried", field="file_size", value=expected)
             # A short body is what a dropped connection looks like without Content-Length: retry it.
             raise _Transient(f"truncated download: got {n} of {expected} bytes")
         if expected is not None and n > expected:

@@ -11,9 +11,13 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
+import yaml
+
 from genebench_assets.science.storage.atomic_files import sha256_file
 from genebench_assets.science.osdr.genelab_files import is_safe_file_name, select_study_files
-from genebench_assets.science.osdr.source_files import MissingStudyFilesError, SourceFile, StudyDataError
+from genebench_assets.science.osdr.identifiers import is_valid_accession
+from genebench_assets.science.osdr.checksums import find_mirror_manifest, verify_against_manifest
+from genebench_assets.science.osdr.source_files import COUNTS, MissingStudyFilesError, SourceFile, StudyDataError
 from genebench_assets.science.osdr.study_catalog import Study
 
 log = logging.getLogger("genebench.osdr")
@@ -27,7 +31,7 @@ class MirrorSource:
         self.source_mode = source_mode
 
     def study_folder(self, osd: str) -> Path:
-        if not is_safe_file_name(osd) or not osd.startswith("OSD-"):
+        if not is_safe_file_name(osd) or not is_valid_accession(osd, kinds=("OSD",)):
             raise StudyDataError(str(osd), None, "study accession must look like 'OSD-48'", field="osd", value=osd)
         return self.root / osd
 
@@ -45,12 +49,41 @@ class MirrorSource:
         folder = self.study_folder(study.osd)
         names = self.list_files(study.osd)
         chosen = select_study_files(study.osd, study.glds_prefix, names, where=f"{self.source_mode} folder {folder}")
-        fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        n_genes = self._declared_gene_count(study.osd, folder)
         out = []
         for kind, name in chosen.items():
             path = folder / name
             out.append(SourceFile(osd=study.osd, file_name=name, kind=kind, path=path, origin=str(path),
                                   size=path.stat().st_size, sha256=sha256_file(path),
-                                  source_mode=self.source_mode, fetched_at=fetched_at))
+                                  # the file's own mtime, not "now": an unchanged mirror gives an
+                                  # unchanged raw_files table, so a study's promoted version is stable
+                                  source_mode=self.source_mode, fetched_at=_mtime_iso(path),
+                                  expected_rows=n_genes if kind == COUNTS else None))
+        # A mirror may carry a sha256sum-format manifest: when present, every file used must match it.
+        manifest = find_mirror_manifest(folder)
+        if manifest is not None:
+            verify_against_manifest(study.osd, manifest, {f.file_name: f.sha256 for f in out})
+            log.info("%s: %d file(s) verified against %s", study.osd, len(out), manifest)
         log.info("%s: %d file(s) from %s folder %s", study.osd, len(out), self.source_mode, folder)
         return out
+
+    @staticmethod
+    def _declared_gene_count(osd: str, folder: Path) -> int | None:
+        """`n_genes` of the folder's study.yaml, when the mirror declares it (else None)."""
+        info = folder / "study.yaml"
+        if not info.is_file():
+            return None
+        try:
+            meta = yaml.safe_load(info.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise StudyDataError(osd, "study.yaml", f"not valid YAML: {' '.join(str(exc).split())}") from None
+        value = meta.get("n_genes") if isinstance(meta, dict) else None
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise StudyDataError(osd, "study.yaml", "n_genes must be a positive integer", field="n_genes", value=value)
+        return value
+
+
+def _mtime_iso(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")

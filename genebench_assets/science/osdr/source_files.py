@@ -26,10 +26,15 @@ class SourceFile:
     sha256: str
     source_mode: str  # "demo" / "osdr" / "mirror" / "release"
     fetched_at: str  # ISO 8601 UTC
+    # Data rows the file must have when the source says so (a mirror's study.yaml `n_genes` for the
+    # counts): a table cut at a line boundary is then caught by its row count (issue 10, item 6).
+    expected_rows: int | None = None
 
     def provenance(self) -> dict[str, Any]:
         rec = dataclasses.asdict(self)
         rec["path"] = str(self.path)
+        if rec["expected_rows"] is None:
+            del rec["expected_rows"]
         return rec
 
 

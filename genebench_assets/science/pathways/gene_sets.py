@@ -76,6 +76,7 @@ def read_symbol_map(path: str | Path) -> pd.Series:
         )
     series = pd.Series(table["SYMBOL"].str.strip().to_numpy(), index=table["ENSEMBL"].to_numpy(), name="symbol")
     series.index.name = "gene_id"
+    series.attrs["source"] = str(path)  # named in the "0 of N gene ids mapped" error
     return series
 
 
@@ -93,6 +94,14 @@ def map_ensembl_to_symbols(
         raise ValueError(f"expression index has duplicate gene ids: {', '.join(map(str, dup[:5]))}")
     symbols = expr.index.map(symbol_map)  # NaN where unmapped
     mapped = pd.notna(symbols)
+    if len(expr) and not mapped.any():
+        # Otherwise this surfaces later as "empty expression matrix (0 genes x n samples)".
+        examples = ", ".join(map(str, expr.index[:3]))
+        known = ", ".join(map(str, symbol_map.index[:2]))
+        raise GeneSetFileError(
+            f"0 of {len(expr)} gene ids mapped to a symbol (symbol map: {symbol_map.attrs.get('source', 'in memory')}, "
+            f"{len(symbol_map)} ids such as {known}; the expression has ids such as {examples}): "
+            "wrong species, id type or id version?")
     sub = expr.loc[mapped]
     sub_symbols = pd.Index(symbols[mapped], name="symbol")
 

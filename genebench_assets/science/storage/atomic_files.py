@@ -14,9 +14,27 @@ from typing import Any
 import pandas as pd
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (os.umask() can only be read
+    by setting it, which would race with other threads creating files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temp path in the target's folder; on success rename it over the target, else delete it."""
+    """Yield a temp path in the target's folder; on success rename it over the target, else delete it.
+
+    The file gets the mode a plain `open(..., "w")` would give (0666 minus the umask, e.g. 0644), not
+    mkstemp's private 0600: outputs on a shared HPC mirror must stay readable by the group."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -24,6 +42,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

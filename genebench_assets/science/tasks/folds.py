@@ -11,6 +11,7 @@ Public API
   `fold_matrices` for pathway folds.
 - `fold_matrices(fold, expression)` -> (X_train, y_train, X_test), samples x features.
 - `fold_test_labels(fold)` -> test labels (evaluator only).
+- `model_fit_rows(fold, X_train, y_train)` -> the rows the model fit uses (the recorded ids).
 - `export_release_layout(folds, expression, metadata, out_dir, task_info)` -> the published layout.
 
 Decisions
@@ -25,7 +26,11 @@ Decisions
   the whole tissue. For a LOMO fold the fold's missions are all LOMO missions, so every seed LOMO
   fold gets the same gene list (the published `n_genes_before_var_filter` is constant per task).
 - Every step records the sample ids it read (`Fold.fitted_steps`); `fold_matrices` fits the z-score
-  on exactly the ids recorded under "train_zscore", so the record is what is used.
+  on exactly the ids recorded under "train_zscore", so the record is what is used. Steps fitted later,
+  in model_predictions, are recorded here too, so the blocking checks on lomo_folds see them:
+  STEP_MODEL_FIT (scaler + PCA + classifier; `model_fit_rows` selects exactly these rows) and, for the
+  pathway feature set, STEP_GSVA_REFERENCE (strict: the GSVA kernel reference, read by
+  defs/pathways/fold_features.py) or STEP_PATHWAY_SCORING (seed: the stored per-mission GSVA).
 - Skipped folds (test mission < `min_test` binary samples, or a class missing in test or train) are
   not returned as folds; `FoldList.skipped` holds each with its reason.
 """
@@ -58,6 +63,11 @@ STEP_LOW_EXPRESSION = "low_expression_filter"
 STEP_VARIANCE = "variance_filter"
 STEP_ZSCORE = "train_zscore"
 STEP_PATHWAY_SCORING = "pathway_scoring_per_mission"
+# The model fit of model_predictions (StandardScaler -> PCA -> classifier, or RF / XGB): recorded here,
+# at the tasks stage, so the blocking checks see it; model_predictions fits on exactly these ids.
+STEP_MODEL_FIT = "model_fit_scaler_pca_classifier"
+# Strict pathway features: the GSVA kernel CDFs are estimated on these samples only.
+STEP_GSVA_REFERENCE = "gsva_reference_kernels"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -325,6 +335,13 @@ def build_lomo_folds(
                     STEP_LOW_EXPRESSION: low.fitted_on,
                     STEP_VARIANCE: var.fitted_on,
                     STEP_ZSCORE: tuple(train_ids),  # fold_matrices fits on exactly these ids
+                    STEP_MODEL_FIT: tuple(train_ids),  # model_predictions fits on exactly these ids
+                    # The pathway feature set of this fold (model_predictions reads these records):
+                    # strict = GSVA kernel CDFs on exactly these ids; seed = the stored per-mission
+                    # GSVA, which scored every sample of the fold's missions (a seed exception).
+                    **({STEP_GSVA_REFERENCE: tuple(train_ids)} if protocol == "strict" else
+                       {STEP_PATHWAY_SCORING: tuple(s for s in meta.index[meta["mission"].isin(fold_missions)]
+                                                    if s in expression.columns)}),
                 },
                 n_genes_missing=int(len(expression) - len(available)),
             )
@@ -338,6 +355,18 @@ def combine_mission_scores(scores_by_mission: Mapping[str, pd.DataFrame]) -> pd.
     `MHU-2` scores also hold the MHU-1 samples, and the MHU-1 file's row wins)."""
     frames = [scores_by_mission[m] for m in sorted(scores_by_mission)]
     combined = pd.concat(frames, axis=1, join="outer", sort=False)
+    combined.columns = combined.columns.astype(str)
+    return combined.loc[:, ~combined.columns.duplicated(keep="first")]
+
+
+def fold_pathway_scores(scores_by_mission: Mapping[str, pd.DataFrame], missions: Iterable[str]) -> pd.DataFrame:
+    """The pathways x samples scores of one fold's missions, the one implementation both pathway
+    builders use (`build_pathway_folds`, the seed path of defs/pathways/fold_features.py): pathways
+    present in every mission (in the order of the first, missions sorted), samples side by side, a
+    sample scored in several missions keeping its first (sorted) occurrence."""
+    frames = [scores_by_mission[m] for m in sorted(missions)]
+    pathways = reduce(lambda a, b: a.intersection(b, sort=False), (f.index for f in frames))
+    combined = pd.concat([f.loc[pathways] for f in frames], axis=1)
     combined.columns = combined.columns.astype(str)
     return combined.loc[:, ~combined.columns.duplicated(keep="first")]
 
@@ -378,7 +407,7 @@ def build_pathway_folds(
         train_ids, test_ids = list(train.index), list(test.index)
         _require_columns(combined, train_ids + test_ids, f"{tissue} {fold_id} pathway scores")
         frames = [scores_by_mission[m] for m in fold_missions]
-        pathways = reduce(lambda a, b: a.intersection(b, sort=False), (f.index for f in frames))
+        pathways = fold_pathway_scores(scores_by_mission, fold_missions).index
         observed = observed_genes(combined.loc[pathways], train_ids + test_ids)
         scored = tuple(dict.fromkeys(str(s) for f in frames for s in f.columns))
         folds.append(
@@ -389,7 +418,8 @@ def build_pathway_folds(
                 n_genes_before_var_filter=len(observed),
                 var_percentile_cutoff=None,
                 var_threshold=None,
-                fitted_steps={STEP_PATHWAY_SCORING: scored, STEP_ZSCORE: tuple(train_ids)},
+                fitted_steps={STEP_PATHWAY_SCORING: scored, STEP_ZSCORE: tuple(train_ids),
+                              STEP_MODEL_FIT: tuple(train_ids)},
                 n_genes_missing=int(len(pathways) - len(observed)),
                 feature_type="pathways",
                 feature_source=feature_source,
@@ -432,6 +462,17 @@ def fold_matrices(
         X.index.name, X.columns.name = "sample_id", None
     y_train = pd.Series(fold.y_train, index=pd.Index(train_ids, name="sample_id"), name="label")
     return X_train, y_train, X_test
+
+
+def model_fit_rows(fold: Fold, X_train: pd.DataFrame, y_train: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """The training rows the model fit (scaler, PCA, classifier) uses: exactly the ids recorded under
+    STEP_MODEL_FIT, in that order, so the record leakage check 4 verifies is what is fitted. A recorded
+    id that is not a training row is an error, never silently dropped."""
+    ids = [str(s) for s in fold.fitted_steps.get(STEP_MODEL_FIT, fold.train_ids)]
+    missing = [s for s in ids if s not in X_train.index]
+    if missing:
+        raise ValueError(f"{fold.fold_id}: the recorded model fit ids include non-training samples {missing[:5]}")
+    return X_train.loc[ids], y_train.loc[ids]
 
 
 def fold_test_labels(fold: Fold) -> pd.Series:

@@ -8,7 +8,6 @@ import re
 import pytest
 
 from genebench_assets.defs.llm.resources import AnthropicResource
-from genebench_assets.science.storage.table_store import TableStore
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, materialized
 from genebench_assets_tests.science.llm.mock_api import ScriptedApi, message
 
@@ -49,7 +48,7 @@ def test_text_llm_submission_is_scored_by_the_category_a_evaluator(graph, monkey
     result = graph.run(["text_llm_predictions"], "gastrocnemius")
     assert result.success and materialized(result) == ["text_llm_predictions"]
     assert check_results(result) == {"text_llm_examples_from_training_only": True}
-    store = TableStore(graph.data_dir)
+    store = graph.settings.table_store()  # tissue-level tables live under tables/<protocol>/
     submission = store.read_json("text_llm_predictions", "gastrocnemius", "submission")
     folds = {f["fold_id"]: f for f in store.read_json("lomo_folds", "gastrocnemius")}
     assert submission["task_id"] == "A2" and set(submission["predictions"]) == set(folds)
@@ -80,3 +79,55 @@ def test_without_a_key_it_fails_with_what_to_set(graph, monkeypatch):
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "ANTHROPIC_API_KEY" in str(failure.event_specific_data.error)
+
+
+# ------------------------------------------------------------- failures fail (issue 10, item 3)
+def _outputs(graph):
+    return [p for p in graph.data_dir.rglob("*") if "text_llm_predictions" in str(p) and p.is_file()]
+
+
+def _failure_text(result) -> str:
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert len(failures) == 1
+    return str(failures[0].event_specific_data.error.message)
+
+
+@pytest.fixture
+def failing_api(graph):
+    """The graph with its text-track outputs removed and the API replaced by `api` for one test."""
+    import shutil
+
+    for p in {q.parent for q in _outputs(graph)}:
+        shutil.rmtree(p, ignore_errors=True)
+    api = ScriptedApi([])
+
+    class Failing(AnthropicResource):
+        def client(self):
+            return api.client(max_retries=2)
+
+    graph.resources["anthropic"] = Failing(model="claude-test")
+    yield api
+    graph.resources["anthropic"] = MockAnthropic(model="claude-test")
+
+
+def test_bad_key_fails_at_the_first_call_and_writes_no_submission(graph, failing_api):
+    from genebench_assets_tests.science.llm.mock_api import error
+
+    failing_api.replies = [error(401, "authentication_error")]
+    result = graph.run(["text_llm_predictions"], "gastrocnemius")
+    assert not result.success
+    why = _failure_text(result)
+    assert "text_llm_predictions gastrocnemius (claude-test): stopped at the first hard API error after 1 of" in why
+    assert "HTTP 401 AuthenticationError" in why and why.count("mock 401") == 1
+    assert len(failing_api.requests) == 1
+    assert _outputs(graph) == [] and not result.get_asset_materialization_events()
+
+
+def test_unparsed_replies_fail_instead_of_scoring_auroc_one_half(graph, failing_api):
+    failing_api.replies = [message("I cannot tell from a gene list.")]
+    result = graph.run(["text_llm_predictions"], "gastrocnemius")
+    assert not result.success
+    why = _failure_text(result)
+    assert "stopped after 1 of" in why and "1 failed" in why and "allowed 0.0% by GENEBENCH_LLM_MAX_FAILURE_SHARE" in why
+    assert "unparsed: no 'A 0.7'-style answer (reply 'I cannot tell from a gene list.')" in why
+    assert len(failing_api.requests) == 1 and _outputs(graph) == []

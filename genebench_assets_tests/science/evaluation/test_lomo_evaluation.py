@@ -47,28 +47,66 @@ def test_summarize_task_means_ddof0_and_go_rule():
     assert not s["go_perm"] and not s["go"]
 
 
-def test_controls_bracket_negative_near_half_positive_at_one():
-    aurocs = {"negative_control": [], "positive_control": [], "lr": []}
+def _control_aurocs(models_to_run=("lr", "pca_lr"), fault=None, noise_sd=0.5):
+    """Mean AUROC per model, its positive control (the model on the planted-label copy) and the
+    negative control over synthetic folds; `fault(name, scores)` may corrupt a model's scores."""
+    import pandas as pd
+
+    aurocs: dict[str, list[float]] = {}
     for i, (X_train, y_train, X_test, y_test) in enumerate(_folds()):
-        neg, _ = models.fit_predict("negative_control", X_train, y_train, X_test, seed=42 + i)
-        lr, _ = models.fit_predict("lr", X_train, y_train, X_test)
-        aurocs["negative_control"].append(evaluation.evaluate_fold(y_test, neg, n_boot=200, n_perm=200)["auroc"])
-        aurocs["positive_control"].append(
-            evaluation.evaluate_fold(y_test, evaluation.positive_control_scores(y_test), n_boot=200, n_perm=200)["auroc"])
-        aurocs["lr"].append(evaluation.evaluate_fold(y_test, lr, n_boot=200, n_perm=200)["auroc"])
-    means = {k: float(np.mean(v)) for k, v in aurocs.items()}
+        Xtr, Xte = pd.DataFrame(X_train), pd.DataFrame(X_test)
+        Xp_train, Xp_test = evaluation.planted_label_copy(Xtr, y_train, Xte, y_test, seed=42 + i,
+                                                               noise_sd=noise_sd)
+        runs = {"negative_control": ("negative_control", Xtr, Xte)}
+        for m in models_to_run:
+            runs[m] = (m, Xtr, Xte)
+            runs[f"{evaluation.POSITIVE_CONTROL_PREFIX}{m}"] = (m, Xp_train, Xp_test)
+        for name, (model, A, B) in runs.items():
+            scores, _ = models.fit_predict(model, A, y_train, B, seed=42 + i)
+            if fault is not None:
+                scores = fault(name, scores, y_test)
+            aurocs.setdefault(name, []).append(evaluation.evaluate_fold(y_test, scores, n_boot=200, n_perm=200)["auroc"])
+    return {k: float(np.mean(v)) for k, v in aurocs.items()}
+
+
+def test_controls_bracket_models_between_negative_and_positive():
+    means = _control_aurocs()
     check = evaluation.controls_bracket(means)
     assert check["passed"], check["problems"]
-    assert abs(means["negative_control"] - 0.5) < 0.15 and means["positive_control"] == 1.0
-    assert means["negative_control"] < means["lr"] <= means["positive_control"]
+    assert abs(means["negative_control"] - 0.5) < 0.15
+    for m in ("lr", "pca_lr"):  # the pipeline (scaler, PCA, classifier) finds the planted features
+        assert means[f"positive_control:{m}"] >= 0.9
+        assert means["negative_control"] < means[m] <= means[f"positive_control:{m}"]
+
+
+def test_controls_bracket_flags_a_model_below_the_negative_interval():
+    flipped = _control_aurocs(fault=lambda name, s, y: 1.0 - s if name == "lr" else s)  # a flipped-label bug
+    check = evaluation.controls_bracket(flipped)
+    assert not check["passed"] and "lr" in check["flagged"] and "below the negative" in check["flagged"]["lr"]
+    assert "pca_lr" not in check["flagged"]
+
+
+def test_controls_bracket_flags_a_model_above_its_positive_control():
+    # A weaker plant (noisier planted features) keeps the positive control below 1.0, so a model that
+    # scores with the test labels themselves - the leak - lands above it.
+    leaky = _control_aurocs(fault=lambda name, s, y: np.asarray(y, dtype=float) if name == "pca_lr" else s,
+                            noise_sd=4.0)
+    check = evaluation.controls_bracket(leaky, positive_min=0.5)
+    assert leaky["pca_lr"] == 1.0 and leaky["positive_control:pca_lr"] < 1.0
+    assert not check["passed"] and "above its positive control" in check["flagged"]["pca_lr"]
 
 
 def test_controls_bracket_reports_broken_controls():
-    check = evaluation.controls_bracket({"negative_control": 0.9, "positive_control": 0.95, "lr": 0.8})
+    check = evaluation.controls_bracket({"negative_control": 0.9, "positive_control:lr": 0.6, "lr": 0.55})
     assert not check["passed"]
     assert any("negative control" in p and "0.900" in p for p in check["problems"])
-    assert any("positive control" in p and "expected 1.0" in p for p in check["problems"])
-    assert "negative control 'negative_control' missing" in evaluation.controls_bracket({"positive_control": 1.0})["problems"]
+    assert any("positive_control:lr = 0.600" in p for p in check["problems"])
+    missing = evaluation.controls_bracket({"lr": 0.8})["problems"]
+    assert "negative control 'negative_control' missing" in missing and "positive control positive_control:lr missing" in missing
+    # the negative control's own bootstrap interval, when given, is the lower bound
+    ok = evaluation.controls_bracket({"negative_control": 0.5, "positive_control:lr": 1.0, "lr": 0.45},
+                                     negative_interval=(0.3, 0.7))
+    assert ok["passed"] and ok["negative_interval"] == [0.3, 0.7]
 
 
 def test_positive_control_scores_give_auroc_one_and_do_not_alias():
@@ -102,9 +140,3 @@ def test_markdown_table_lists_models_and_folds():
     assert md.startswith("### A6 eye")
     assert "| pca_lr | 1 | 0.750 | 0.000 | 0.550 | 0.030 | GO |" in md
     assert "| pca_lr | RR-1 | 12 (6/6) | 0.750 | [0.550, 1.000] | 0.030 |" in md
-
-
-def test_roc_png_is_a_png():
-    y = np.array([1.0, 0, 1, 0, 1, 0])
-    png = evaluation.render_roc_png({"lr RR-1": (y, np.array([0.9, 0.1, 0.7, 0.8, 0.6, 0.2]))}, title="A6")
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000

@@ -2,6 +2,7 @@
 valid submission scored, and the score equal to the published evaluator's loop."""
 
 import copy
+from pathlib import Path
 import math
 
 import numpy as np
@@ -221,3 +222,75 @@ def test_task_folds_from_the_release():
                "predictions": {f.fold_id: dict(zip(f.test_ids, f.test_labels)) for f in task.required}}
     result = S.score_submission(perfect, task, n_boot=200, n_perm=200)
     assert result["summary"]["mean_auroc"] == 1.0 and result["summary"]["go"]
+
+
+# ------------------------------------------------------------ reading hostile files (issue 10, item 5)
+def _write(tmp_path, text: str):
+    path = tmp_path / "sub.json"
+    path.write_text(text)
+    return path
+
+
+def _read_error(path, **kw) -> str:
+    with pytest.raises(S.SubmissionReadError) as err:
+        S.read_submission_file(path, **kw)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(str(path))
+    return message
+
+
+def test_read_valid_file_round_trips(tmp_path, valid):
+    import json
+    assert S.read_submission_file(_write(tmp_path, json.dumps(valid))) == valid
+
+
+def test_duplicate_sample_id_is_rejected_naming_fold_and_id(tmp_path):
+    text = '{"task_id": "A9", "model_name": "m", "predictions": {"fold_RR-1_test": {"RR-1_s0": 0.9, "RR-1_s0": 0.1}}}'
+    message = _read_error(_write(tmp_path, text))
+    assert "duplicate sample id in fold 'fold_RR-1_test' 'RR-1_s0'" in message and "1 duplicate key(s)" in message
+
+
+def test_duplicate_fold_key_and_field_are_rejected(tmp_path):
+    fold = '{"fold_RR-1_test": {"a": 0.1}, "fold_RR-1_test": {"a": 0.2}}'
+    assert "duplicate fold key 'fold_RR-1_test' at ['predictions']" in _read_error(
+        _write(tmp_path, '{"task_id": "A9", "model_name": "m", "predictions": %s}' % fold))
+    assert "duplicate field 'model_name' at top level" in _read_error(
+        _write(tmp_path, '{"task_id": "A9", "model_name": "m", "model_name": "n", "predictions": {}}'))
+
+
+def test_binary_directory_missing_and_special_files(tmp_path):
+    binary = tmp_path / "sub.bin"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff" * 100)
+    assert "not UTF-8 text (byte 0x89 at offset 0)" in _read_error(binary)
+    assert "is a directory" in _read_error(tmp_path)
+    assert "file not found" in _read_error(tmp_path / "absent.json")
+    assert "not a regular file" in _read_error(Path("/dev/null"))
+
+
+def test_number_too_long_to_convert_is_rejected(tmp_path):
+    assert "not a usable JSON value: Exceeds the limit" in _read_error(_write(tmp_path, '{"a": %s}' % ("1" * 5000)))
+
+
+def test_too_deep_json_is_rejected(tmp_path):
+    assert "nested too deep to parse" in _read_error(_write(tmp_path, "[" * 200_000 + "]" * 200_000))
+    assert "nested deeper than 16 levels" in _read_error(_write(tmp_path, '{"a": ' + "[" * 40 + "]" * 40 + "}"))
+
+
+def test_too_large_input_is_rejected_before_reading(tmp_path, valid):
+    import json
+    path = _write(tmp_path, json.dumps(valid))
+    size = path.stat().st_size
+    assert f"is {size} bytes, over the limit of 100 bytes (raise it with --max-bytes)" in _read_error(path, max_bytes=100)
+    assert S.read_submission_file(path, max_bytes=size) == valid
+
+
+def test_problems_are_capped_with_the_total(valid, task):
+    for sid in valid["predictions"]["fold_RR-3_test"]:
+        valid["predictions"]["fold_RR-3_test"][sid] = "x" * 10_000   # long values are quoted short
+    for sid in valid["predictions"]["fold_RR-1_test"]:
+        valid["predictions"]["fold_RR-1_test"][sid] = 7
+    with pytest.raises(S.SubmissionError) as err:
+        S.check_submission(valid, task, limit=5)
+    assert len(err.value.problems) == 5 and err.value.total == 18
+    assert "(and 13 more problems)" in str(err.value)
+    assert all(len(p) < 200 for p in S.validate_submission(valid, task))

@@ -257,7 +257,10 @@ def test_fetch_study_downloads_the_selected_files_through_the_redirect(tmp_path,
         assert datetime.fromisoformat(f.fetched_at).tzinfo is not None
         assert f.provenance()["path"] == str(f.path)
     assert server.count("download") == 4 and server.count("object") == 4  # each 302 was followed
-    assert cache_contents(tmp_path) == sorted(f"OSD-48/{f.file_name}" for f in files)
+    # ... and each file's sha256 is recorded in sha256sum format (`sha256sum -c` checks it)
+    assert cache_contents(tmp_path) == sorted([f"OSD-48/{f.file_name}" for f in files] + ["OSD-48/SHA256SUMS"])
+    manifest = (tmp_path / "cache" / "OSD-48" / "SHA256SUMS").read_text().splitlines()
+    assert sorted(manifest) == sorted(f"{f.sha256}  {f.file_name}" for f in files)
 
 
 def test_real_runsheet_bytes_survive_the_download(tmp_path):
@@ -501,3 +504,64 @@ def test_retry_after_is_capped(make_client, server, sleeps):
     server.faults["listing"] = [httpx.Response(429, headers={"Retry-After": "86400"})]
     make_client(max_retry_after=30.0).list_files([48])
     assert sleeps == [30.0]
+
+
+# ------------------------------------------------------------ integrity (issue 10, items 6 and 8)
+def test_cached_file_corrupted_in_place_same_size_is_downloaded_again(make_client, server):
+    client = make_client()
+    sf = client.download("OSD-48", entry_of(server, COUNTS_NAME))
+    data = sf.path.read_bytes()
+    sf.path.write_bytes(data[:500] + bytes([data[500] ^ 0xFF]) + data[501:])  # one byte flipped, same size
+    again = client.download("OSD-48", entry_of(server, COUNTS_NAME))
+    assert again.path.read_bytes() == data and again.sha256 == sf.sha256
+    assert server.count("object") == 2
+
+
+def test_cached_file_without_a_recorded_sha256_is_not_trusted(tmp_path, make_client, server):
+    client = make_client()
+    sf = client.download("OSD-48", entry_of(server, COUNTS_NAME))
+    (tmp_path / "cache" / "OSD-48" / "SHA256SUMS").unlink()
+    client.download("OSD-48", entry_of(server, COUNTS_NAME))
+    assert server.count("object") == 2 and sf.sha256 in (tmp_path / "cache" / "OSD-48" / "SHA256SUMS").read_text()
+
+
+def test_a_new_download_differing_from_the_recorded_sha256_fails_clearly(tmp_path, make_client, server):
+    client = make_client()
+    sf = client.download("OSD-48", entry_of(server, COUNTS_NAME))
+    original = sf.path.read_bytes()
+    sf.path.write_bytes(b"x" * len(original))                            # damaged cache ...
+    server.contents[COUNTS_NAME] = b"y" * len(original)                  # ... and the upstream file changed
+    with pytest.raises(DownloadError) as info:
+        client.download("OSD-48", entry_of(server, COUNTS_NAME))
+    assert_names(info.value, "OSD-48", COUNTS_NAME, "SHA256SUMS", f"recorded {sf.sha256}",
+                 hashlib.sha256(b"y" * len(original)).hexdigest())
+    # The differing download is not renamed into place; the manifest keeps the first sha256.
+    assert sf.path.read_bytes() == b"x" * len(original)
+    assert f"{sf.sha256}  {COUNTS_NAME}" in (tmp_path / "cache" / "OSD-48" / "SHA256SUMS").read_text()
+
+
+def test_listing_size_larger_than_the_complete_file_is_not_retried(tmp_path, make_client, server, sleeps):
+    short = server.contents[COUNTS_NAME][:100]
+    server.faults["object"] = [lambda r: httpx.Response(200, content=short)] * 5  # Content-Length: 100
+    with pytest.raises(DownloadError) as info:
+        make_client().download("OSD-48", entry_of(server, COUNTS_NAME))
+    assert_names(info.value, "got 100 of 2048 bytes", "Content-Length 100", "not retried")
+    assert server.count("object") == 1 and sleeps == [] and cache_contents(tmp_path) == []
+
+
+def test_retry_after_beyond_the_total_wait_cap_gives_up_at_once(make_client, server, sleeps):
+    server.faults["download"] = [httpx.Response(429, headers={"Retry-After": "86400"})]
+    with pytest.raises(DownloadError) as info:
+        make_client().download("OSD-48", entry_of(server, COUNTS_NAME))
+    assert_names(info.value, "gave up after 1 attempt(s)", "HTTP 429", "asked to wait 86400 s (Retry-After)",
+                 "total wait cap of 120 s", "GENEBENCH_OSDR_MAX_WAIT")
+    assert sleeps == []
+
+
+def test_total_wait_cap_counts_every_wait(make_client, server, sleeps):
+    server.faults["object"] = [lambda r: httpx.Response(503)] * 5
+    with pytest.raises(DownloadError) as info:
+        make_client(max_total_wait=2.5).download("OSD-48", entry_of(server, COUNTS_NAME))
+    assert_names(info.value, "gave up after 2 attempt(s)", "HTTP 503", "the next backoff is 2 s",
+                 "total wait cap of 2.5 s (waited 1 s")
+    assert sleeps == [1.0] and server.count("object") == 2

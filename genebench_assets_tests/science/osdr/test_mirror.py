@@ -129,3 +129,38 @@ def test_demo_mirror_and_live_client_yield_the_same_files(tmp_path):
         from_live = client.fetch_study(OSD48)
     key = lambda files: [(f.kind, f.file_name, f.size, f.sha256) for f in files]  # noqa: E731
     assert key(from_live) == key(from_folder) and {f.kind for f in from_folder} == {COUNTS, RUNSHEET}
+
+
+# ------------------------------------------------------------ sha256sum manifests (issue 10, item 6)
+def test_manifest_verified_when_present_and_must_cover_every_file(tmp_path):
+    from genebench_assets.science.osdr.source_files import DownloadError
+
+    folder = tmp_path / "mirror" / "OSD-48"
+    counts = write(folder, COUNTS_NAME)
+    runsheet = write(folder, RUNSHEET_NAME, "Sample Name,Factor Value[Spaceflight]\nS1,Space Flight\n")
+    sha = hashlib.sha256(counts.read_bytes()).hexdigest()
+    (folder / "SHA256SUMS").write_text(f"{sha} *{COUNTS_NAME}\n")  # binary-mode marker accepted
+    with pytest.raises(DownloadError, match=f"{RUNSHEET_NAME}: the study's checksum manifest .* has no line"):
+        MirrorSource(tmp_path / "mirror").fetch_study(OSD48)
+    (folder / "SHA256SUMS").write_text(f"# made by sha256sum\n{sha}  {COUNTS_NAME}\n"
+                                       f"{hashlib.sha256(runsheet.read_bytes()).hexdigest()}  ./{RUNSHEET_NAME}\n")
+    assert len(MirrorSource(tmp_path / "mirror").fetch_study(OSD48)) == 2
+
+
+def test_malformed_manifest_line_is_named(tmp_path):
+    folder = tmp_path / "mirror" / "OSD-48"
+    write(folder, COUNTS_NAME)
+    write(folder, RUNSHEET_NAME, "Sample Name,Factor Value[Spaceflight]\nS1,Space Flight\n")
+    (folder / "sha256sum.txt").write_text("\nnot-a-sha  " + COUNTS_NAME + "\n")
+    with pytest.raises(StudyDataError, match=r"sha256sum.txt line 2 is not '<64 hex sha256>  <file name>'"):
+        MirrorSource(tmp_path / "mirror").fetch_study(OSD48)
+
+
+@pytest.mark.parametrize("value", ["many", 0, True])
+def test_declared_gene_count_must_be_a_positive_integer(tmp_path, value):
+    folder = tmp_path / "mirror" / "OSD-48"
+    write(folder, COUNTS_NAME)
+    write(folder, RUNSHEET_NAME, "Sample Name,Factor Value[Spaceflight]\nS1,Space Flight\n")
+    (folder / "study.yaml").write_text(f"n_genes: {value}\n")
+    with pytest.raises(StudyDataError, match="study.yaml: n_genes must be a positive integer"):
+        MirrorSource(tmp_path / "mirror").fetch_study(OSD48)

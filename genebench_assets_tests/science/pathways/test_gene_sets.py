@@ -183,3 +183,25 @@ def test_filter_real_sets_on_the_release_symbols(hallmark, mitocarta, symbol_map
     assert all(15 <= len(genes) <= 500 for genes in kept_mito.values())
     print(f"\nHallmark: 50/50 sets kept, {report['genes_covered']} genes covered; MitoCarta: "
           f"{report_mito['n_kept']}/137 kept, {report_mito['genes_covered']} genes covered")
+
+
+def test_no_gene_id_mapped_names_the_symbol_map(tmp_path):
+    """Issue 10: a mirror whose gene ids match nothing failed later as "empty expression matrix"."""
+    import pandas as pd
+    import pytest
+
+    from genebench_assets.science.pathways.gene_sets import GeneSetFileError, map_ensembl_to_symbols, read_symbol_map
+
+    path = tmp_path / "symbols.csv"
+    path.write_text("ENSEMBL,SYMBOL\nENSMUSG00000000001,Gnai3\nENSMUSG00000000028,Cdc45\n")
+    expr = pd.DataFrame({"S1": [1.0, 2.0, 3.0], "S2": [2.0, 1.0, 0.0]},
+                        index=["ENSG00000000003", "ENSG00000000005", "ENSG00000000419"])  # human ids
+    with pytest.raises(GeneSetFileError) as err:
+        map_ensembl_to_symbols(expr, read_symbol_map(path))
+    assert str(err.value).startswith(f"0 of 3 gene ids mapped to a symbol (symbol map: {path}, 2 ids such as "
+                                     "ENSMUSG00000000001")
+    assert "ENSG00000000003" in str(err.value)
+    # One id mapped is enough to go on (the report counts the rest).
+    expr.index = ["ENSMUSG00000000001", "ENSG00000000005", "ENSG00000000419"]
+    out, report = map_ensembl_to_symbols(expr, read_symbol_map(path))
+    assert list(out.index) == ["Gnai3"] and report["n_unmapped"] == 2

@@ -28,9 +28,33 @@ def test_parquet_and_json_round_trip(tmp_path):
 
 def test_table_store_paths_and_missing_table(tmp_path):
     store = TableStore(tmp_path)
-    df = pd.DataFrame({"a": [1]})
+    # raw_counts is written under its data contract: gene ids x samples, non-negative integers
+    df = pd.DataFrame({"S1": [1]}, index=pd.Index(["ENSMUSG00000000001"], name="gene_id"))
     path, sha = store.write_frame(df, "raw_counts", "liver", "RR-1")
     assert path == tmp_path / "tables" / "raw_counts" / "liver" / "RR-1.parquet"
     assert sha == store.sha256("raw_counts", "liver", "RR-1")
     with pytest.raises(TableNotFoundError, match="raw_counts liver/RR-3: not materialized"):
         store.read_frame("raw_counts", "liver", "RR-3")
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_outputs_get_the_mode_of_a_plain_open_not_mkstemps_0600(tmp_path, umask, mode):
+    """Issue 10: every output was 0600, unreadable to the group on a shared HPC mirror."""
+    import os
+    import stat
+
+    from genebench_assets.science.storage.atomic_files import current_umask
+
+    old = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        paths = [write_json({"k": 1}, tmp_path / "f.json"),
+                 write_parquet(pd.DataFrame({"a": [1]}), tmp_path / "f.parquet"),
+                 TableStore(tmp_path / "store").write_frame(pd.DataFrame({"a": [1]}), "asset", "liver", "RR-1")[0]]
+        with open(tmp_path / "plain.txt", "w"):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == mode
+    for p in paths:
+        assert stat.S_IMODE(os.stat(p).st_mode) == mode, p

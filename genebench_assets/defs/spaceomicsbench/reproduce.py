@@ -1,0 +1,62 @@
+"""`genebench reproduce spaceomicsbench`: materialize every task partition and the leaderboard in the
+Dagster instance (so the UI and lineage show them), and write OUT/baseline_results.json in the
+published layout."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from genebench_assets.science.spaceomicsbench.task_definitions import TASK_IDS
+
+
+def run_config(data: Path, protocol: str, out: Path, models: list[str] | None = None, n_boot: int | None = None,
+               data_dir: Path | None = None) -> dict:
+    cfg = {"data_root": str(Path(data).resolve()), "protocol": protocol, "out_dir": str(Path(out).resolve())}
+    if models:
+        cfg["models"] = list(models)
+    if n_boot is not None:
+        cfg["n_boot"] = int(n_boot)
+    resources = {"soma_settings": {"config": cfg}}
+    if data_dir is not None:
+        resources["settings"] = {"config": {"data_dir": str(Path(data_dir).resolve())}}
+    return {"resources": resources}
+
+
+def reproduce_spaceomicsbench(instance, defs, *, data: Path, protocol: str, out: Path, tasks=None,
+                              models=None, n_boot=None, data_dir: Path | None = None) -> int:
+    if not (Path(data) / "tasks").is_dir():
+        print(f"genebench reproduce spaceomicsbench: --data {data}: no tasks/ folder (expected the SpaceOmicsBench "
+              "directory with tasks/, splits/, data/)")
+        return 2
+    cfg = run_config(data, protocol, out, models, n_boot, data_dir)
+    job = defs.resolve_job_def("soma_tasks_job")
+    failures = []
+    for task in tasks or TASK_IDS:
+        t0 = time.perf_counter()
+        result = job.execute_in_process(instance=instance, run_config=cfg, partition_key=task, raise_on_error=False)
+        status = "ok" if result.success else "FAILED"
+        note = ""
+        for ev in result.get_asset_materialization_events():
+            md = ev.materialization.metadata
+            if ev.asset_key.path[-1] == "soma_task_definition" and md.get("status") is not None:
+                note = md["status"].value
+        print(f"  {status:6s} {task:3s} {protocol:6s} {time.perf_counter() - t0:6.1f}s {note}", flush=True)
+        if not result.success:
+            failures.append(task)
+            for ev in result.all_events:
+                if ev.is_failure or (ev.event_type_value == "ASSET_CHECK_EVALUATION"
+                                     and not getattr(ev.event_specific_data, "passed", True)):
+                    print(f"      {ev.message}")
+    if tasks:      # a subset: the leaderboard needs every task
+        print(f"results per task in the Dagster instance; leaderboard skipped (subset {list(tasks)})")
+        return 1 if failures else 0
+    lb = defs.resolve_job_def("soma_leaderboard_job").execute_in_process(
+        instance=instance, run_config=cfg, raise_on_error=False)
+    if not lb.success:
+        for ev in lb.all_events:
+            if ev.is_failure:
+                print(f"      {ev.message}")
+        return 1
+    print(f"wrote {Path(out) / 'baseline_results.json'}" + (f"; failed: {failures}" if failures else ""))
+    return 1 if failures else 0

@@ -1,0 +1,263 @@
+"""Category B cross-mission transfer (SPEC §8) and the negative controls NC1 / NC2, per tissue.
+
+transfer_pair_folds -> (blocking checks) -> transfer_predictions -> transfer_evaluation; and
+negative_controls on the Category A folds. Tables live in the protocol's table store, like lomo_folds;
+the per-study inputs are read through defs/tissue_inputs.py (promoted study versions only)."""
+
+
+import dagster as dg
+import pandas as pd
+
+from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.expression.assets import normalized_expression
+from genebench_assets.defs.partitions import by_tissue, study_rollup_condition, tissue_partitions
+from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.settings import GenebenchSettings, default_shared_data
+from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
+from genebench_assets.defs.tasks.assets import lomo_folds
+from genebench_assets.defs.tissue_inputs import load_tissue
+
+PAIR_FOLDS = "transfer_pair_folds"
+PAIR_RAW_FILES = "transfer_pair_folds_raw_files"  # the raw files the folds' study versions came from
+
+
+def read_pair_folds(store, tissue: str) -> tuple[dict, list]:
+    from genebench_assets.science.tasks.folds import Fold
+
+    payload = store.read_json(PAIR_FOLDS, tissue)
+    return payload, [Fold.from_dict(d) for d in payload["folds"]]
+
+
+def _pair_expression(store, tissue: str, payload: dict) -> pd.DataFrame:
+    """The tissue's expression from exactly the promoted study versions the pair folds recorded (read
+    directly, not through load_tissue, so B depends on no Category A asset); refused if one changed."""
+    frames, changed = [], []
+    for mission, recorded in sorted(payload["study_versions"].items()):
+        version = store.promoted(tissue, mission)
+        if version is None or version.version != recorded:
+            changed.append(f"{mission}: {recorded} -> {version.version if version else None}")
+            continue
+        frames.append(store.read_promoted_frame(version, "normalized_expression"))
+    if changed:
+        raise dg.Failure(f"{tissue}: {PAIR_FOLDS} was built from other study versions than the promoted ones "
+                         f"({'; '.join(changed)}); re-materialize {PAIR_FOLDS}")
+    return pd.concat(frames, axis=1, join="outer")
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "transfer_pair_folds"),
+    group_name="transfer",
+    partitions_def=tissue_partitions,
+    deps=[
+        dg.AssetDep(normalized_expression, partition_mapping=by_tissue),
+        dg.AssetDep(sample_metadata, partition_mapping=by_tissue),
+        dg.AssetDep(raw_counts, partition_mapping=by_tissue),  # its raw_files table: the checks' evidence
+    ],
+    automation_condition=study_rollup_condition(),
+    description="Category B (SPEC §8): one fold `pair_{TRAIN}_{TEST}` per ordered pair of the tissue's "
+    "missions, binary samples; low-expression filter (strict), variance filter and z-score fitted on the "
+    "training mission only (the Category A fold builder on the two missions). Pairs whose training "
+    "mission has < 3 samples of a class are skipped with the reason.",
+)
+def transfer_pair_folds(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    from genebench_assets.science.tasks.transfer_folds import build_pair_folds, cross_mission_task_id
+
+    tissue = context.partition_key
+    catalog = settings.catalog()
+    store = settings.table_store()
+    data = load_tissue(store, catalog, tissue, instance=context.instance)  # verifies and promotes the studies
+    task_id = cross_mission_task_id(catalog.task_ids[tissue])
+    folds = build_pair_folds(data.expression, data.metadata, tissue=tissue, task_id=task_id,
+                             missions=data.missions, protocol=settings.protocol)
+    payload = {"tissue": tissue, "task_id": task_id, "protocol": settings.protocol,
+               "study_versions": data.study_versions, "folds": [f.to_dict() for f in folds],
+               "skipped": [s.to_dict() for s in folds.skipped]}
+    _, sha = store.write_json(payload, PAIR_FOLDS, tissue)
+    store.write_json(data.raw_files, PAIR_RAW_FILES, tissue)
+    table = pd.DataFrame([{"pair": f.fold_id, "n_train": f.n_train, "n_test": f.n_test, "n_genes": len(f.genes),
+                           "train": f"{f.train_label_distribution['Flight']}F/{f.train_label_distribution['Ground']}G",
+                           "test": f"{f.test_label_distribution['Flight']}F/{f.test_label_distribution['Ground']}G"}
+                          for f in folds])
+    context.log.info(f"{tissue}: {len(folds)} pair folds, {len(folds.skipped)} skipped ({settings.protocol})")
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={
+            "task_id": task_id, "protocol": settings.protocol, "n_pairs": len(folds),
+            "table": str(store.path(PAIR_FOLDS, tissue, ext="json")),
+            "pairs": dg.MetadataValue.md(frame_markdown(table.set_index("pair")) if len(table) else "(none)"),
+            "skipped_pairs": dg.MetadataValue.json(payload["skipped"]),
+            "study_versions": dg.MetadataValue.json(data.study_versions), "sha256": sha,
+            **provenance_metadata(upstream=data.upstream, raw_files=data.raw_files, protocol=settings.protocol),
+        },
+    )
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "transfer_predictions"),
+    group_name="transfer",
+    partitions_def=tissue_partitions,
+    deps=[transfer_pair_folds, dg.AssetDep(normalized_expression, partition_mapping=by_tissue)],
+    automation_condition=study_rollup_condition(),
+    description="Scores of every pair's test samples by PCA-LR (SPEC §6, fitted on the training mission) and "
+    "by the LFC-direction method (u = unit(mean Flight - mean Ground) on the training mission, score = "
+    "(x - mean Ground_train) . u on the pair's log2 features).",
+)
+def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    from genebench_assets.science.evaluation.transfer_evaluation import TRANSFER_MODELS, pair_predictions
+
+    tissue = context.partition_key
+    store = settings.table_store()
+    payload, folds = read_pair_folds(store, tissue)
+    preds = pair_predictions(folds, _pair_expression(store, tissue, payload), TRANSFER_MODELS)
+    _, sha = store.write_frame(preds, "transfer_predictions", tissue)
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={"models": list(TRANSFER_MODELS), "n_pairs": len(folds), "n_rows": len(preds), "sha256": sha,
+                  "table": str(store.path("transfer_predictions", tissue))},
+    )
+
+
+def _tissue_markdown(task_id, tissue, tissue_rows: pd.DataFrame) -> str:
+    lines = [f"### {task_id} {tissue} — cross-mission transfer (SPEC §8: no GO rule)", "",
+             "| model | pairs | mean AUROC [95% CI over pairs] | AUROC>=0.70 | p<0.05 | pairs n_test>=10: n / mean / >=0.70 / p<0.05 | pooled AUROC [CI] | Category A GO rule |",
+             "|---|---|---|---|---|---|---|---|"]
+    for _, r in tissue_rows.iterrows():
+        lo, hi = r["mean_auroc_ci"]
+        large_mean = "–" if r["large_mean_auroc"] is None or pd.isna(r["large_mean_auroc"]) else f"{r['large_mean_auroc']:.3f}"
+        lines.append(f"| {r['model']} | {r['n_pairs']} | {r['mean_auroc']:.3f} [{lo:.3f}, {hi:.3f}] | {r['n_auroc_ge_0_70']} | "
+                     f"{r['n_p_lt_0_05']} | {r['n_large_pairs']} / {large_mean} / {r['n_large_auroc_ge_0_70']} / "
+                     f"{r['n_large_p_lt_0_05']} | {r['pooled_auroc']:.3f} [{r['pooled_ci_lower']:.3f}, "
+                     f"{r['pooled_ci_upper']:.3f}] | {'GO' if r['category_a_go'] else 'NO-GO'} |")
+    return "\n".join(lines)
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "transfer_evaluation"),
+    group_name="transfer",
+    partitions_def=tissue_partitions,
+    deps=[transfer_predictions, transfer_pair_folds],
+    automation_condition=study_rollup_condition(),
+    description="SPEC §8 per pair: AUROC, bootstrap CI (2000), permutation p (1000) with SPEC §7's random "
+    "streams; per tissue and model: mean AUROC with a bootstrap CI over pairs, counts of pairs with AUROC >= "
+    "0.70 and with p < 0.05 (also for pairs with n_test >= 10), pooled AUROC; Category A's GO fields shown "
+    "for comparison only (Category B has no GO rule).",
+)
+def transfer_evaluation(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    from genebench_assets.science.evaluation.transfer_evaluation import evaluate_pairs
+
+    tissue = context.partition_key
+    store = settings.table_store()
+    payload, folds = read_pair_folds(store, tissue)
+    preds = store.read_frame("transfer_predictions", tissue)
+    pairs, tissue_rows = evaluate_pairs(preds, folds, protocol=settings.protocol)
+    store.write_frame(pairs, "transfer_evaluation_pairs", tissue)
+    _, sha = store.write_json(tissue_rows.to_dict(orient="records"), "transfer_evaluation", tissue)
+    per_pair = pairs[["fold_id", "model", "auroc", "ci_lower", "ci_upper", "perm_p", "n_test"]].round(3)
+    metadata = {
+        "task_id": payload["task_id"], "protocol": settings.protocol, "sha256": sha,
+        "summary": dg.MetadataValue.md(_tissue_markdown(payload["task_id"], tissue, tissue_rows)),
+        "per_pair": dg.MetadataValue.md(frame_markdown(per_pair.set_index("fold_id"), max_rows=200)),
+        "skipped_pairs": dg.MetadataValue.json(payload["skipped"]),
+    }
+    for _, r in tissue_rows.iterrows():
+        metadata[f"mean_auroc_{r['model']}"] = float(r["mean_auroc"])
+    upstream = [{"asset": a, "partition": tissue, "data_version": store.sha256(a, tissue, **kw)[:16]}
+                for a, kw in (("transfer_predictions", {}), (PAIR_FOLDS, {"ext": "json"}))]
+    metadata.update(provenance_metadata(upstream=upstream, raw_files=store.read_json(PAIR_RAW_FILES, tissue),
+                                        protocol=settings.protocol))
+    return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=metadata)
+
+
+class NegativeControlConfig(dg.Config):
+    model: str = "pca_lr"
+    n_permutations: int = 100  # refits per fold for NC1
+    housekeeping_symbols: str = ""  # empty: ../shared/data/gene_sets/housekeeping_mouse_58.txt
+    symbol_map: str = ""  # empty: the release's processed/ensembl_symbol_map.csv
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "negative_controls"),
+    group_name="transfer",
+    partitions_def=tissue_partitions,
+    deps=[
+        lomo_folds,  # the Category A folds, and the study versions they were built from
+        dg.AssetDep(normalized_expression, partition_mapping=by_tissue),
+        dg.AssetDep(sample_metadata, partition_mapping=by_tissue),
+        dg.AssetDep(raw_counts, partition_mapping=by_tissue),  # load_tissue reads its raw_files table
+    ],
+    automation_condition=study_rollup_condition(),
+    description="Negative controls on the Category A folds (SPEC §8). NC1: the model refit on training labels "
+    "permuted within the training set, AUROC on the true test labels; the null distribution is shown and must "
+    "centre on 0.5, else flagged. NC2: the model on the 58 published housekeeping genes only (mapped to Ensembl "
+    "ids through the release's symbol map); a mean AUROC outside [0.35, 0.65] is flagged, never passed silently.",
+)
+def negative_controls(context: dg.AssetExecutionContext, config: NegativeControlConfig,
+                      settings: GenebenchSettings) -> dg.MaterializeResult:
+    from pathlib import Path
+
+    from genebench_assets.science.evaluation import lomo_evaluation, metrics
+    from genebench_assets.science.evaluation.plots import png_markdown
+    from genebench_assets.science.evaluation.transfer_evaluation import (
+        housekeeping_folds, housekeeping_gene_ids, nc2_flag, null_centre_flag, null_histogram_png, predict_fold,
+        read_housekeeping_symbols, training_label_permutation_null)
+    from genebench_assets.science.protocols import evaluation_randomness
+    from genebench_assets.science.tasks.folds import Fold, fold_test_labels
+
+    tissue = context.partition_key
+    store = settings.table_store()
+    folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue) if not d.get("holdout")]
+    data = load_tissue(store, settings.catalog(), tissue)  # checks they are lomo_folds' study versions
+    mode = evaluation_randomness(settings.protocol)
+
+    # NC1 — a computed null per fold
+    nulls = {f.fold_id: training_label_permutation_null(
+        f, data.expression, config.model, n_perm=config.n_permutations,
+        randomness=metrics.Randomness(mode, fold_index=i)) for i, f in enumerate(folds)}
+    pooled_null = pd.Series([v for arr in nulls.values() for v in arr], dtype=float)
+    nc1 = {"model": config.model, "n_permutations_per_fold": config.n_permutations,
+           "per_fold": {k: null_centre_flag(v) for k, v in nulls.items()}, "pooled": null_centre_flag(pooled_null.to_numpy())}
+    png = null_histogram_png(nulls, title=f"NC1 {tissue}: {config.model} on permuted training labels")
+
+    # NC2 — housekeeping genes only
+    shared = Path(default_shared_data())
+    hk_path = Path(config.housekeeping_symbols or shared / "gene_sets" / "housekeeping_mouse_58.txt")
+    map_path = Path(config.symbol_map or shared / "genelab_release" / "processed" / "ensembl_symbol_map.csv")
+    for what, p in (("housekeeping symbol list", hk_path), ("symbol map", map_path)):
+        if not p.exists():
+            raise dg.Failure(f"negative_controls: {what} not found at {p}")
+    symbols = read_housekeeping_symbols(hk_path)
+    ids, unmapped = housekeeping_gene_ids(symbols, pd.read_csv(map_path))
+    nc2 = {"model": config.model, "n_symbols": len(symbols), "n_mapped_symbols": len(symbols) - len(unmapped),
+           "unmapped_symbols": unmapped, "n_ensembl_ids": len(ids)}
+    hk = [f for f in housekeeping_folds(folds, ids, data.expression) if f.genes]
+    nc2["n_genes_in_matrix"] = max((len(f.genes) for f in hk), default=0)
+    if not hk:
+        nc2.update(mean_auroc=None, flag=f"not computable: none of the {len(ids)} housekeeping Ensembl ids is in "
+                   f"the {tissue} expression matrix (simulated demo genes are not real Ensembl ids)")
+    else:
+        rows = []
+        for i, f in enumerate(hk):
+            scores, _ = predict_fold(f, data.expression, config.model)
+            y = fold_test_labels(f).loc[scores.index].to_numpy()
+            rows.append({"fold_id": f.fold_id, "n_genes": len(f.genes), **lomo_evaluation.evaluate_fold(
+                y, scores.to_numpy(), randomness=mode, fold_index=i)})
+        mean = float(pd.DataFrame(rows)["auroc"].mean())
+        nc2.update(per_fold=rows, mean_auroc=mean, interval=[0.35, 0.65], flag=nc2_flag(mean))
+    doc = {"tissue": tissue, "protocol": settings.protocol, "nc1": nc1, "nc2": nc2}
+    _, sha = store.write_json(doc, "negative_controls", tissue)
+    flags = [f"NC1: {nc1['pooled']['flag']}"] if nc1["pooled"]["flag"] else []
+    flags += [f"NC2: {nc2['flag']}"] if nc2.get("flag") else []
+    for flag in flags:
+        context.log.warning(f"{tissue}: {flag}")
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={
+            "nc1_null_histogram": dg.MetadataValue.md(png_markdown(png, f"NC1 null {tissue}")),
+            "nc1_null_mean": nc1["pooled"]["mean"], "nc1_centred_on_0_5": nc1["pooled"]["centred_on_0_5"],
+            "nc2_mean_auroc": nc2["mean_auroc"] if nc2["mean_auroc"] is not None else float("nan"),
+            "nc2_genes": nc2["n_genes_in_matrix"],
+            "nc2_symbols_mapped": f"{nc2['n_mapped_symbols']} of {nc2['n_symbols']}",
+            "flags": dg.MetadataValue.md("\n".join(f"- **{f}**" for f in flags) or "none"),
+            "n_flags": len(flags), "sha256": sha, "table": str(store.path("negative_controls", tissue, ext="json")),
+        },
+    )

@@ -1,0 +1,79 @@
+"""Blocking checks on the Category B pair folds: a failure stops transfer_predictions and everything after.
+
+Evidence the pair builder did not use: the raw counts files recorded when the studies were fetched
+(re-read and verified against their sha256 by `leakage_checks.raw_sample_evidence`), and the fold's own labels."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from genebench_assets.defs.check_results import to_check_result
+from genebench_assets.defs.partitions import tissue_partitions
+from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.tasks.checks import _all_folds
+from genebench_assets.defs.transfer.assets import PAIR_RAW_FILES, negative_controls, read_pair_folds, transfer_pair_folds
+
+
+@dg.asset_check(asset=transfer_pair_folds, blocking=True, partitions_def=tissue_partitions,
+                description="Per pair: no sample id in both splits; each sample's mission according to the raw "
+                "counts file holding it is the training mission (train) or the test mission (test); no raw counts "
+                "file (sha256) and no raw library (equal counts) feeds both train and test.")
+def transfer_pairs_train_test_disjoint(context, settings: GenebenchSettings):
+    from genebench_assets.science.tasks import leakage_checks
+    from genebench_assets.science.tasks.transfer_checks import pair_train_test_disjoint
+
+    tissue = context.partition_key
+    store = settings.table_store()
+    _, folds = read_pair_folds(store, tissue)
+    raw_files = store.read_json(PAIR_RAW_FILES, tissue)
+    missions_by_osd: dict[str, list[str]] = {}
+    for s in settings.catalog().studies:
+        if s.tissue == tissue:
+            missions_by_osd.setdefault(s.osd, []).append(s.mission)
+    evidence = leakage_checks.raw_sample_evidence(raw_files, missions_by_osd)
+    raw_counts = leakage_checks.raw_counts_from_files(raw_files)
+    return to_check_result(_all_folds([(f.fold_id, pair_train_test_disjoint(f, evidence, raw_counts)) for f in folds],
+                                      "pair folds: ids, raw-file missions, raw files and libraries, train vs test"))
+
+
+@dg.asset_check(asset=transfer_pair_folds, blocking=True, partitions_def=tissue_partitions,
+                description="Per pair, counted from the fold's labels: >= 3 Flight and >= 3 Ground in the "
+                "training mission (SPEC §8), both classes in the test mission.")
+def transfer_pairs_class_minimums(context, settings: GenebenchSettings):
+    from genebench_assets.science.tasks.transfer_checks import pair_class_minimums
+
+    _, folds = read_pair_folds(settings.table_store(), context.partition_key)
+    return to_check_result(_all_folds([(f.fold_id, pair_class_minimums(f)) for f in folds],
+                                      "pair folds: class counts of train and test"))
+
+
+def _controls_outcome(settings, tissue: str, which: str):
+    from genebench_assets.science.check_outcome import CheckOutcome
+
+    doc = settings.table_store().read_json("negative_controls", tissue)[which]
+    if which == "nc1":
+        pooled = doc["pooled"]
+        return CheckOutcome.from_failures(
+            f"NC1 null AUROCs ({doc['model']} refit on permuted training labels, {pooled['n']} refits) centred on 0.5",
+            [pooled["flag"]] if pooled["flag"] else [],
+            {"null_mean": pooled["mean"], "allowed_deviation": pooled["allowed_deviation"],
+             "per_fold_mean": {k: v["mean"] for k, v in doc["per_fold"].items()}})
+    return CheckOutcome.from_failures(
+        f"NC2 housekeeping-gene mean AUROC ({doc['model']}, {doc['n_genes_in_matrix']} genes) within [0.35, 0.65]",
+        [doc["flag"]] if doc.get("flag") else [],
+        {"mean_auroc": doc["mean_auroc"] if doc["mean_auroc"] is not None else float("nan"),
+         "symbols_mapped": f"{doc['n_mapped_symbols']} of {doc['n_symbols']}"})
+
+
+# The controls do not block (nothing downstream reads them); a failed WARN check is the visible flag.
+@dg.asset_check(asset=negative_controls, partitions_def=tissue_partitions,
+                description="NC1: the computed permutation null must centre on 0.5 (|mean - 0.5| <= max(0.05, 3 SE)).")
+def nc1_null_centred_on_half(context, settings: GenebenchSettings):
+    return to_check_result(_controls_outcome(settings, context.partition_key, "nc1"), severity=dg.AssetCheckSeverity.WARN)
+
+
+@dg.asset_check(asset=negative_controls, partitions_def=tissue_partitions,
+                description="NC2: the housekeeping-gene model's mean AUROC must fall in SPEC §8's [0.35, 0.65]; "
+                "outside it, or not computable, is reported here.")
+def nc2_housekeeping_within_interval(context, settings: GenebenchSettings):
+    return to_check_result(_controls_outcome(settings, context.partition_key, "nc2"), severity=dg.AssetCheckSeverity.WARN)

@@ -1,0 +1,195 @@
+"""Category B predictions and evaluation (SPEC §8), and the negative controls NC1 / NC2, on the
+Category A machinery: `folds.fold_matrices` / `model_fit_rows` for the features, `classifiers`
+for PCA-LR, `lomo_evaluation.evaluate_fold` / `summarize_task` / `pooled_auroc` and `metrics` for
+AUROC, CI, p and every random draw.
+
+- `lfc_direction_scores(X_train, y_train, X_test)`: SPEC §8's "LFC" method, u = unit(mean Flight -
+  mean Ground) on the training mission, score = (x - mean Ground_train) . u, on the log2 features of
+  the pair (variance-filtered on mission i, not z-scored: the direction is a log fold change).
+- `pair_predictions(folds, expression, models)` -> rows (fold_id, model, sample_id, score).
+- `evaluate_pairs(preds, folds, protocol)` -> (per-pair rows, per-model tissue summaries): SPEC §8's
+  transfer pattern (mean, bootstrap CI over pairs, counts; `categories.cross_mission`), the pooled
+  AUROC and, for comparison with the published B evaluator, Category A's GO fields (SPEC §8: B has
+  no GO rule; `go_rule` says so).
+- `training_label_permutation_null(fold, expression, model, n_perm, randomness)` (NC1): the model
+  refit on permuted *training* labels, AUROC on the true test labels; `null_centre_flag`.
+- `housekeeping_gene_ids(symbols, symbol_map)` and `housekeeping_folds(folds, gene_ids)` (NC2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from genebench_assets.science.evaluation import lomo_evaluation, metrics
+from genebench_assets.science.models import classifiers
+from genebench_assets.science.tasks.folds import Fold, fold_matrices, fold_test_labels, model_fit_rows
+
+LFC_DIRECTION = "lfc_direction"
+TRANSFER_MODELS = ("pca_lr", LFC_DIRECTION)
+NC2_INTERVAL = (0.35, 0.65)  # SPEC §8: housekeeping-gene mean AUROC should fall here
+NC1_CENTRE_TOLERANCE = 0.05  # |mean of the null - 0.5| above this (and above 3 SE) is flagged
+
+
+def lfc_direction_scores(X_train: pd.DataFrame, y_train: pd.Series, X_test: pd.DataFrame) -> np.ndarray:
+    y = np.asarray(y_train, dtype=float)
+    Xtr = np.asarray(X_train, dtype=float)
+    if not ((y == 1).any() and (y == 0).any()):
+        raise ValueError("lfc_direction: the training mission needs both classes")
+    ground = Xtr[y == 0].mean(axis=0)
+    direction = Xtr[y == 1].mean(axis=0) - ground
+    norm = np.linalg.norm(direction)
+    if norm == 0:
+        raise ValueError("lfc_direction: mean Flight equals mean Ground on every feature")
+    return (np.asarray(X_test, dtype=float) - ground) @ (direction / norm)
+
+
+def _scores(model: str, X_fit: pd.DataFrame, y_fit, X_test: pd.DataFrame) -> tuple[np.ndarray, dict]:
+    if model == LFC_DIRECTION:
+        return lfc_direction_scores(X_fit, y_fit, X_test), {"model": model, "n_features": X_fit.shape[1]}
+    return classifiers.fit_predict(model, X_fit, y_fit, X_test)
+
+
+def predict_fold(fold: Fold, expression: pd.DataFrame, model: str) -> tuple[pd.Series, dict]:
+    """Scores of one fold's test samples by `model` ("lfc_direction" or a `classifiers` model name)."""
+    X_train, y_train, X_test = fold_matrices(fold, expression, zscore=model != LFC_DIRECTION)
+    X_fit, y_fit = model_fit_rows(fold, X_train, y_train)
+    scores, info = _scores(model, X_fit, y_fit, X_test)
+    return pd.Series(scores, index=X_test.index, name="score"), info
+
+
+def pair_predictions(folds: Sequence[Fold], expression: pd.DataFrame, models: Iterable[str] = TRANSFER_MODELS) -> pd.DataFrame:
+    rows = []
+    for fold in folds:
+        for model in models:
+            scores, _ = predict_fold(fold, expression, model)
+            rows += [{"fold_id": fold.fold_id, "model": model, "sample_id": s, "score": float(v)}
+                     for s, v in scores.items()]
+    return pd.DataFrame(rows, columns=["fold_id", "model", "sample_id", "score"])
+
+
+def evaluate_pairs(preds: pd.DataFrame, folds: Sequence[Fold], *, protocol: str, n_boot: int = 2000,
+                   n_perm: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from genebench_assets.science.categories.cross_mission import transfer_pattern_summary
+    from genebench_assets.science.protocols import evaluation_randomness
+
+    randomness = evaluation_randomness(protocol)
+    by_id = {f.fold_id: f for f in folds}
+    pair_rows, tissue_rows = [], []
+    for model, g in preds.groupby("model", sort=True):
+        per_pair, ys, ss = [], [], []
+        for fold_index, (fold_id, gf) in enumerate(g.groupby("fold_id", sort=True)):
+            fold = by_id[fold_id]
+            y = fold_test_labels(fold).loc[gf["sample_id"]].to_numpy()
+            s = gf["score"].to_numpy()
+            res = lomo_evaluation.evaluate_fold(y, s, randomness=randomness, fold_index=fold_index,
+                                                n_boot=n_boot, n_perm=n_perm)
+            res.update({"fold_id": fold_id, "model": model, "train_mission": fold.train_missions[0],
+                        "test_mission": fold.test_mission, "n_train": fold.n_train, "n_features": len(fold.genes)})
+            per_pair.append(res)
+            ys.append(y)
+            ss.append(s)
+        pair_rows += per_pair
+        pattern = transfer_pattern_summary(per_pair, n_boot=n_boot)
+        a_style = lomo_evaluation.summarize_task(per_pair)
+        pooled = lomo_evaluation.pooled_auroc(ys, ss, randomness=randomness, n_boot=n_boot)
+        tissue_rows.append({"model": model, **pattern, "std_auroc": a_style["std_auroc"],
+                            "mean_ci_lower": a_style["mean_ci_lower"], "mean_perm_p": a_style["mean_perm_p"],
+                            "category_a_go": a_style["go"], **pooled})
+    return pd.DataFrame(pair_rows), pd.DataFrame(tissue_rows)
+
+
+# --------------------------------------------------------------------------------------------- NC1
+def training_label_permutation_null(fold: Fold, expression: pd.DataFrame, model: str = "pca_lr", *,
+                                    n_perm: int = 100, randomness="seed_randomstate") -> np.ndarray:
+    """NC1: AUROCs on the true test labels of `model` refit `n_perm` times on permuted training
+    labels (permutations from `metrics.permutation_indices`, the one RNG of the evaluation)."""
+    X_train, y_train, X_test = fold_matrices(fold, expression, zscore=model != LFC_DIRECTION)
+    X_fit, y_fit = model_fit_rows(fold, X_train, y_train)
+    y_test = fold_test_labels(fold).loc[X_test.index].to_numpy()
+    y = y_fit.to_numpy()
+    idx = metrics.permutation_indices(len(y), n_perm, randomness)
+    # The features do not depend on the labels (variance filter, z-score): only the model is refit.
+    return np.array([metrics.auroc(y_test, _scores(model, X_fit, y[perm], X_test)[0]) for perm in idx])
+
+
+def null_centre_flag(null_aurocs: np.ndarray, tolerance: float = NC1_CENTRE_TOLERANCE) -> dict:
+    """Summary of a computed null: centred on 0.5 when |mean - 0.5| <= max(tolerance, 3 standard
+    errors of the mean) - small test sets give a coarse, noisy null - else flagged with the numbers."""
+    null = np.asarray(null_aurocs, dtype=float)
+    mean = float(null.mean())
+    sd = float(null.std(ddof=1)) if len(null) > 1 else 0.0
+    allowed = max(tolerance, 3 * sd / np.sqrt(len(null)))
+    centred = abs(mean - 0.5) <= allowed
+    return {"n": int(len(null)), "mean": mean, "median": float(np.median(null)), "sd": sd,
+            "q025": float(np.percentile(null, 2.5)), "q975": float(np.percentile(null, 97.5)),
+            "allowed_deviation": float(allowed), "centred_on_0_5": bool(centred),
+            "flag": None if centred else f"null mean {mean:.3f} is more than {allowed:.3f} from 0.5"}
+
+
+def null_histogram_png(null_by_fold: Mapping[str, np.ndarray], *, title: str) -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
+    bins = np.linspace(0, 1, 21)
+    for label, values in null_by_fold.items():
+        ax.hist(np.asarray(values, dtype=float), bins=bins, alpha=0.5, label=label)
+    ax.axvline(0.5, color="black", ls="--", lw=1)
+    ax.set(xlabel="AUROC with permuted training labels", ylabel="count", title=title, xlim=(0, 1))
+    ax.legend(fontsize=7)
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------- NC2
+def read_housekeeping_symbols(path) -> list[str]:
+    from pathlib import Path
+
+    symbols = [s.strip() for s in Path(path).read_text().splitlines() if s.strip() and not s.startswith("#")]
+    return list(dict.fromkeys(symbols))
+
+
+def housekeeping_gene_ids(symbols: Sequence[str], symbol_map: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(Ensembl ids, unmapped symbols). `symbol_map`: columns ENSEMBL, SYMBOL (the release's
+    ensembl_symbol_map.csv); a symbol mapped by several ids keeps every id (in map order)."""
+    m = symbol_map.rename(columns=str.upper)
+    missing = {"ENSEMBL", "SYMBOL"} - set(m.columns)
+    if missing:
+        raise KeyError(f"symbol map lacks the columns {sorted(missing)} (has {list(symbol_map.columns)})")
+    ids, unmapped = [], []
+    for sym in symbols:
+        hits = m.loc[m["SYMBOL"].astype(str) == sym, "ENSEMBL"].astype(str).tolist()
+        (ids.extend(hits) if hits else unmapped.append(sym))
+    return list(dict.fromkeys(ids)), unmapped
+
+
+def housekeeping_folds(folds: Sequence[Fold], gene_ids: Sequence[str], expression: pd.DataFrame) -> list[Fold]:
+    """NC2: the same folds with only the housekeeping genes as features (those present, without NaN,
+    in every train and test sample of the fold); no variance filter, as published."""
+    out = []
+    wanted = pd.Index([g for g in dict.fromkeys(map(str, gene_ids)) if g in expression.index])
+    for fold in folds:
+        block = expression.loc[wanted, list(fold.train_ids) + list(fold.test_ids)]
+        genes = tuple(block.index[block.notna().all(axis=1).to_numpy()])
+        out.append(dataclasses.replace(fold, genes=genes, n_genes_before_var_filter=len(genes),
+                                       var_percentile_cutoff=None, var_threshold=None,
+                                       feature_source="housekeeping_genes"))
+    return out
+
+
+def nc2_flag(mean_auroc: float, interval: tuple[float, float] = NC2_INTERVAL) -> str | None:
+    lo, hi = interval
+    if lo <= mean_auroc <= hi:
+        return None
+    return f"housekeeping-gene mean AUROC {mean_auroc:.3f} is outside SPEC §8's [{lo}, {hi}]"

@@ -1,0 +1,80 @@
+"""One task's baseline results in the published ``baseline_results.json`` layout:
+``model -> metric -> {mean, std}``, plus ``<model>_per_fold`` for leave-one-crew-out splits
+(metrics rounded to 4 places and the held-out crew), so our file and the published one compare
+key by key. Our additions sit under keys starting with ``_`` (bootstrap CI, versions)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from genebench_assets.science.spaceomicsbench.baselines import (
+    FoldPrediction, encode_labels, library_versions, models_for, run_baseline)
+from genebench_assets.science.spaceomicsbench.splits import Fold
+from genebench_assets.science.spaceomicsbench.task_data import TaskData
+from genebench_assets.science.spaceomicsbench.task_metrics import aggregate, bootstrap_fold_mean_ci, fold_metrics
+
+
+def label_list_for(data: TaskData) -> list | None:
+    """Fixed class codes for macro-F1 in strict (SPEC §12); the seed's default in seed."""
+    if data.protocol == "strict" and data.task_type == "multi_class_classification":
+        return list(range(len(encode_labels(data)[1])))
+    return None
+
+
+def evaluate_predictions(data: TaskData, folds: list[Fold], model: str, preds: list[FoldPrediction],
+                         primary_metric: str, n_boot: int = 200) -> tuple[dict, list[dict] | None, dict]:
+    """(aggregate, per-fold details for LOCO splits or None, extras: CI and per-fold raw)."""
+    y_enc, _ = encode_labels(data)
+    labels = label_list_for(data)
+    per_fold, details, triples = [], [], []
+    for f, p in zip(folds, preds):
+        y_true = y_enc[np.asarray(f.test_rows)]
+        m = fold_metrics(data.task_type, y_true, p.y_pred, p.y_score, labels)
+        per_fold.append(m)
+        triples.append((y_true, p.y_pred, p.y_score))
+        d = {k: round(v, 4) for k, v in m.items()}
+        if "crew" in f.held_out:
+            d["test_crew"] = f.held_out["crew"]
+        details.append(d)
+    agg = aggregate(per_fold)
+    ci = bootstrap_fold_mean_ci(data.task_type, primary_metric, triples, labels, n_boot=n_boot) if n_boot else None
+    extras = {"per_fold_raw": per_fold, "ci95": ci, "n_boot": n_boot}
+    loco = any("crew" in f.held_out for f in folds)
+    return agg, (details if loco else None), extras
+
+
+def run_task_baselines(data: TaskData, folds: list[Fold], primary_metric: str, models=None,
+                       n_boot: int = 200) -> tuple[dict, dict[str, list[FoldPrediction]]]:
+    """Every baseline of the task type on every fold -> (results in the published layout, predictions)."""
+    results: dict = {}
+    predictions: dict[str, list[FoldPrediction]] = {}
+    ci: dict = {}
+    for model in models or models_for(data.task_type):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # convergence warnings, as the seed silences them
+            preds = run_baseline(model, data, folds)
+        predictions[model] = preds
+        agg, details, extras = evaluate_predictions(data, folds, model, preds, primary_metric, n_boot)
+        results[model] = agg
+        if details is not None:
+            results[f"{model}_per_fold"] = details
+        ci[model] = {"metric": primary_metric, "ci95": extras["ci95"], "n_boot": n_boot}
+    results["_bootstrap_ci"] = ci
+    results["_versions"] = library_versions()
+    return results, predictions
+
+
+def compare_with_published(ours: dict, published: dict, tol: float = 5e-5) -> list[dict]:
+    """Key-by-key comparison of one task's model -> metric means (published vs ours)."""
+    rows = []
+    for model, metrics in published.items():
+        if model.endswith("_per_fold") or not isinstance(metrics, dict) or model.startswith("_"):
+            continue
+        for metric, v in metrics.items():
+            mine = ours.get(model, {}).get(metric, {}).get("mean")
+            diff = None if mine is None else round(mine - v["mean"], 4)
+            rows.append({"model": model, "metric": metric, "published": v["mean"], "ours": mine, "diff": diff,
+                         "exact": mine is not None and abs(mine - v["mean"]) <= tol})
+    return rows
