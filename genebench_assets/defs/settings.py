@@ -10,6 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from genebench_assets.science.osdr.study_catalog import StudyCatalog, load_catalog
+from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.storage.table_store import TableStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ class GenebenchSettings(dg.ConfigurableResource):
 
     def table_store(self) -> TableStore:
         """The table store for this protocol: protocol-dependent tables under tables/<protocol>/."""
-        if self.protocol not in ("seed", "strict"):
+        if self.protocol not in PROTOCOLS:
             raise ValueError(f"GENEBENCH_PROTOCOL: {self.protocol!r} is not one of seed, strict")
         return TableStore(self.data_dir, protocol=self.protocol, protocol_assets=PROTOCOL_ASSETS)
 

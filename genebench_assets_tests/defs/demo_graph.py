@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -80,3 +82,15 @@ def mirror_baseline(root: Path, tissue: str, missions: list[str]) -> Path:
         assert g.study(tissue, m).success, m
     g.instance.dispose()
     return root
+
+
+@contextlib.contextmanager
+def cloned_graph(baseline: Path, tmp_path: Path, make_graph=mirror_graph):
+    """A copy of a mirror baseline (mirror, tables and instance) for one planted fault."""
+    root = tmp_path / "clone"
+    shutil.copytree(baseline, root)
+    g = make_graph(root)
+    try:
+        yield g
+    finally:
+        g.instance.dispose()

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from genebench_assets.defs.llm.resources import default_spaceomicsbench_dir
 from genebench_assets.defs.settings import from_env
+from genebench_assets.science.protocols import PROTOCOLS
 
 
 class SpaceOmicsBenchMLSettings(dg.ConfigurableResource):
@@ -30,7 +31,7 @@ class SpaceOmicsBenchMLSettings(dg.ConfigurableResource):
         return root
 
     def checked_protocol(self) -> str:
-        if self.protocol not in ("seed", "strict"):
+        if self.protocol not in PROTOCOLS:
             raise dg.Failure(f"soma_settings: field 'protocol' must be seed or strict (value: {self.protocol!r})",
                              allow_retries=False)
         return self.protocol

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.spaceomicsbench.task_definitions import TaskDefinition, missing_files
 
-PROTOCOLS = ("seed", "strict")
 CLINICAL_META = ["sample_id", "crew", "tissue", "timepoint", "timepoint_days", "phase", "mission"]
 PROTEOMICS_META = CLINICAL_META + ["month_tp"]
 TAXONOMY_COLS = ["taxid", "domain", "phylum", "class", "order", "family", "genus", "species"]

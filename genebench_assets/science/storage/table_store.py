@@ -34,11 +34,11 @@ from typing import Any
 
 import pandas as pd
 
+from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.storage.atomic_files import sha256_file, write_json, write_parquet
 
 PROMOTED = "_promoted"
 POINTER = "CURRENT.json"
-PROTOCOLS = ("seed", "strict")
 
 
 def _open_root(data_dir: str | Path) -> tuple[Any, Any]:

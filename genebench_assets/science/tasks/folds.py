@@ -49,11 +49,11 @@ from typing import Any
 import pandas as pd
 
 from genebench_assets.science.storage.atomic_files import atomic_path
+from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.tasks.feature_filters import LowExpressionFilter, TrainZScore, VarianceFilter
 
 log = logging.getLogger(__name__)
 
-PROTOCOLS = ("seed", "strict")
 MIN_TEST_SAMPLES = 4  # SPEC §5: skip a fold whose test mission has < 4 binary samples
 VAR_PERCENTILE_CUTOFF = 0.25  # SPEC §4 step 4, written as the published fold_info writes it
 LABEL_NAMES = {1.0: "Flight", 0.0: "Ground"}

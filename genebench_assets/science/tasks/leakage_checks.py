@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from genebench_assets.science.check_outcome import CheckOutcome
+from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.tasks.folds import (
     MIN_TEST_SAMPLES,
     STEP_GSVA_REFERENCE,
@@ -357,7 +358,7 @@ def fitted_steps_saw_training_only(
     non-training samples is judged: "strict" -> failure; "seed" -> reported in the metadata
     (`seed_protocol_exceptions`), not a failure. Any other step seeing a non-training sample fails."""
     protocol = protocol or fold.protocol
-    if protocol not in ("seed", "strict"):
+    if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be 'seed' or 'strict', got {protocol!r}")
     train, test = set(_ids(fold.train_ids)), set(_ids(fold.test_ids))
     failures, exceptions, per_step = [], {}, {}

@@ -11,7 +11,6 @@ materialization event; the automation condition does not request them afterwards
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +20,7 @@ import pytest
 
 from genebench_assets.definitions import defs
 from genebench_assets.science.osdr import demo_simulator
-from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, materialized, mirror_baseline, mirror_graph
+from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, cloned_graph, materialized, mirror_baseline, mirror_graph
 
 pytestmark = pytest.mark.slow
 TISSUE, MISSIONS = "gastrocnemius", ["RR-1", "RR-5", "RR-9"]
@@ -52,11 +51,8 @@ def baseline(tmp_path_factory):
 
 @pytest.fixture
 def clone(baseline, tmp_path):
-    root = tmp_path / "clone"
-    shutil.copytree(baseline, root)
-    g = _graph(root)
-    yield g
-    g.instance.dispose()
+    with cloned_graph(baseline, tmp_path, _graph) as g:
+        yield g
 
 
 def _donor_counts(g) -> pd.Series:

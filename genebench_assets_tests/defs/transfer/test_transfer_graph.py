@@ -13,13 +13,12 @@ cloned per case).
 from __future__ import annotations
 
 import dataclasses
-import shutil
 
 import dagster as dg
 import pytest
 
 from genebench_assets.definitions import defs
-from genebench_assets_tests.defs.demo_graph import check_results, materialized, mirror_baseline, mirror_graph
+from genebench_assets_tests.defs.demo_graph import check_results, cloned_graph, materialized, mirror_baseline
 
 TISSUE, MISSIONS = "gastrocnemius", ["RR-1", "RR-5", "RR-9"]
 VICTIM = "Mmus_C57-6J_GST_RR9_FLT_Rep1_F1"  # an RR-9 sample
@@ -37,11 +36,8 @@ def baseline(tmp_path_factory):
 
 @pytest.fixture
 def clone(baseline, tmp_path):
-    root = tmp_path / "clone"
-    shutil.copytree(baseline, root)
-    g = mirror_graph(root)
-    yield g
-    g.instance.dispose()
+    with cloned_graph(baseline, tmp_path) as g:
+        yield g
 
 
 def _nothing_downstream(g, result):
