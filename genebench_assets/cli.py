@@ -51,29 +51,37 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     failures: list[str] = []
     # progress on the terminal: [run i of N] and the elapsed time on every line
     n_pairs = sum(1 for t, _ in catalog.pairs() if t in tissues)
-    total = 1 + (n_pairs + len(tissues)) * (2 if args.nes else 1)
+    total = 1 + (n_pairs + len(tissues)) * (2 if args.nes else 1) + (len(tissues) + 1 if getattr(args, "categories", False) else 0)
     done = [0]
+    from genebench_assets.defs.progress import TerminalProgress
+
+    # On a terminal: a progress bar under the runs' lines (the runs' console log goes to a file there).
+    progress = TerminalProgress(total, log_path=Path(os.environ["DAGSTER_HOME"]) / "materialize_console.log")
+
+    from genebench_assets.defs.execution import execute_for_cli
 
     def run(job: str, partition=None, label: str = "") -> bool:
         t = time.perf_counter()
         done[0] += 1
-        result = defs.resolve_job_def(job).execute_in_process(
-            instance=instance, partition_key=partition, raise_on_error=False,
-            tags={"genebench/protocol": os.environ.get("GENEBENCH_PROTOCOL", "strict")})
+        with progress.running(f"{job} {label}"):
+            result = execute_for_cli(  # in-process, or on --run-config's executor (defs/execution.py)
+                defs, instance, job, partition, run_config_file=args.run_config,
+                tags={"genebench/protocol": os.environ.get("GENEBENCH_PROTOCOL", "strict")})
         ok = result.success
-        print(f"  [{done[0]:>{len(str(total))}}/{total}] {'ok ' if ok else 'FAILED'} {job:12s} {label:28s} "
-              f"{time.perf_counter() - t:6.1f}s  (elapsed {time.perf_counter() - t0:5.0f}s)", flush=True)
+        progress.line(f"  [{done[0]:>{len(str(total))}}/{total}] {'ok ' if ok else 'FAILED'} {job:12s} {label:28s} "
+                      f"{time.perf_counter() - t:6.1f}s  (elapsed {time.perf_counter() - t0:5.0f}s)")
         if not ok:
             from genebench_assets.defs.run_report import run_failure_lines
 
             # Failed checks, each failed step's root cause in one line, and what was skipped.
             for line in run_failure_lines(instance, result):
-                print(f"      {line}", flush=True)
+                progress.line(f"      {line}")
             failures.append(f"{job} {label}")
         return ok
 
     print(f"genebench: materializing into {GenebenchSettings().data_dir} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
     if not run("catalog_job", None, "catalog + gene sets"):
+        progress.close()
         return 1
     for tissue in tissues:
         for t, m in catalog.pairs():
@@ -87,15 +95,28 @@ def cmd_materialize(args: argparse.Namespace) -> int:
                 if t == tissue:
                     run("nes_study_job", dg.MultiPartitionKey({"tissue": t, "mission": m}), f"{t} {m}")
             run("nes_tissue_job", tissue, tissue)
+    if getattr(args, "categories", False):
+        # Category B (genes and pathways) + negative controls per tissue, then NES vs our transfer AUROCs.
+        for tissue in tissues:
+            run("transfer_tissue_job", tissue, tissue)
+        run("transfer_summary_job", None, "NES vs transfer")
+    progress.close()
     print(f"done in {time.perf_counter() - t0:.1f}s; {len(failures)} failed" + (f": {failures}" if failures else ""))
     return 1 if failures else 0
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from genebench_assets.defs.release.reproduce import reproduce_pathway_lomo
+    """All requested collections and tissues in one process and (normally) ONE Dagster run, on the
+    release assets alone (defs/release/reproduce.py)."""
+    from genebench_assets.defs.release.reproduce import release_definitions, reproduce_pathway_lomo
+    from genebench_assets.defs.release.resources import COLLECTIONS
 
-    return reproduce_pathway_lomo(_instance(), _defs(), release=Path(args.release), db=args.db,
+    t0 = time.perf_counter()
+    dbs = COLLECTIONS if "all" in args.db else args.db
+    code = reproduce_pathway_lomo(_instance(), release_definitions(), release=Path(args.release), db=dbs,
                                   out=Path(args.out), tissues=args.tissue)
+    print(f"done in {time.perf_counter() - t0:.1f}s")
+    return code
 
 
 def cmd_reproduce_categories(args: argparse.Namespace) -> int:
@@ -220,13 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override GENEBENCH_PROTOCOL; each protocol's tissue tables are kept under tables/<protocol>/")
     m.add_argument("--nes", action="store_true",
                    help="also DESeq2 -> prerank NES -> NES conservation (slow: pydeseq2 fits every gene)")
+    m.add_argument("--categories", action="store_true",
+                   help="also Category B transfer (genes, pathways), negative controls NC1/NC2 and NES vs transfer")
+    m.add_argument("--run-config", metavar="FILE",
+                   help="run every job on the executor this Dagster run config YAML selects (e.g. "
+                        "deploy/dask/run_config.yaml); validated before anything runs")
     m.set_defaults(func=cmd_materialize)
 
     r = sub.add_parser("reproduce", help="reproduce published numbers")
     rsub = r.add_subparsers(dest="what", required=True)
     pl = rsub.add_parser("pathway-lomo", help="the published pathway-level LOMO (SPEC §7)")
     pl.add_argument("--release", required=True, help="the GeneLab benchmark release directory")
-    pl.add_argument("--db", required=True, choices=["hallmark", "kegg", "reactome", "mitocarta"])
+    pl.add_argument("--db", required=True, action="append", choices=["hallmark", "kegg", "reactome", "mitocarta", "all"],
+                    help="gene-set collection; repeatable, or `all` for the four (one Dagster run for all of them)")
     pl.add_argument("--out", required=True, help="where A{n}_pathway_{db}_results.json are written")
     pl.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
     pl.set_defaults(func=cmd_reproduce)

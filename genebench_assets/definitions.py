@@ -35,7 +35,7 @@ defs = with_contracts(dg.Definitions.merge(
     text_track.text_track_defs,
     dg.Definitions(
         jobs=JOBS,
-        executor=genebench_executor,  # run config picks multiprocess (default) / in_process / dask
+        executor=genebench_executor,  # run config picks multiprocess (default) / in_process / dask / k8s
         resources={
             "settings": GenebenchSettings(),
             "osdr_source": OsdrSource(),

@@ -30,7 +30,11 @@ def test_assets_jobs_sensors():
             "soma_task_definition", "soma_task_data", "soma_split_folds", "soma_predictions", "soma_evaluation",
             "soma_leaderboard",
             # issue 11: gene-level Category B and the negative controls
-            "transfer_pair_folds", "transfer_predictions", "transfer_evaluation", "negative_controls"} == keys
+            "transfer_pair_folds", "transfer_predictions", "transfer_evaluation", "negative_controls",
+            "nes_conservation_vs_b_transfer",
+            # issue 11: C methods A/B, D and J5 with gene features (demo / live / mirror sources)
+            "cross_tissue_gene_folds", "cross_tissue_gene_transfer", "condition_prediction_genes",
+            "j5_gene_vs_pathway"} == keys
     for job in ("catalog_job", "study_job", "tissue_job", "nes_study_job", "nes_tissue_job", "release_job"):
         assert defs.resolve_job_def(job)
     # The LLM group is outside every benchmark job.

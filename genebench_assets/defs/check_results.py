@@ -16,6 +16,9 @@ def to_check_result(outcome, *, severity: dg.AssetCheckSeverity = dg.AssetCheckS
 
 
 def skipped_absent(tissue: str, mission: str) -> dg.AssetCheckResult:
+    """Every check of a per-study asset on an absent pair: passed, nothing to check (its record is
+    the "absent" materialization of partitions.py, no table)."""
     return dg.AssetCheckResult(
-        passed=True, metadata={"compared": f"({tissue}, {mission}) is not a study in the catalog: nothing to check"}
+        passed=True, metadata={"compared": f"({tissue}, {mission}) is not a study in the catalog: nothing to check",
+                               "absent": True}
     )

@@ -40,6 +40,18 @@ def _module_file(module: str) -> Path | None:
 
 
 @functools.lru_cache(maxsize=None)
+def _is_package(module: str) -> bool:
+    """Only a package has submodules. Asked first because find_spec("pkg.mod.name") imports pkg.mod:
+    for `from genebench_assets.definitions import defs` that would run definitions.py in the middle
+    of importing a defs package on its own (a circular import)."""
+    try:
+        spec = importlib.util.find_spec(module)  # imports the parents of `module` only
+    except (ImportError, ValueError):
+        return False
+    return spec is not None and spec.submodule_search_locations is not None
+
+
+@functools.lru_cache(maxsize=None)
 def _parsed(path: Path) -> tuple[str, ast.Module]:
     text = path.read_text()
     return text, ast.parse(text, filename=str(path))
@@ -63,7 +75,9 @@ def _import_targets(node, module_name: str) -> dict[str, str]:
         local = alias.asname or (alias.name if name is not None else alias.name.split(".")[0])
         if name is None:
             out[local] = mod
-        elif _module_file(f"{mod}.{name}") is not None and mod.startswith(PACKAGE):
+        # Package test first: find_spec("scipy.stats.x") imports scipy.stats, which cost seconds
+        # of every process's definitions load for imports that are never followed anyway.
+        elif mod.startswith(PACKAGE) and _is_package(mod) and _module_file(f"{mod}.{name}") is not None:
             out[local] = f"{mod}.{name}"  # `from pkg import submodule`
         else:
             out[local] = f"{mod}:{name}"

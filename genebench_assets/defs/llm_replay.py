@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from genebench_assets.defs.partition_range_io import contiguous_runs
 from genebench_assets.defs.llm.assets import llm_model_partitions
 from genebench_assets.defs.llm.resources import SpaceOmicsBenchResource
 from genebench_assets.science.llm import leaderboard, replay
@@ -42,20 +43,6 @@ def replay_definitions() -> dg.Definitions:
         jobs=[llm_replay_job], resources={"io_manager": PartitionRangeFilesystemIOManager()}))
 
 
-def _ranges(keys_in_order: list[str], wanted: set[str]) -> list[tuple[str, str]]:
-    """Contiguous runs of `wanted` within the instance's partition order (usually one range)."""
-    out, start, prev = [], None, None
-    for k in keys_in_order:
-        if k in wanted:
-            start, prev = (start or k), k
-        elif start:
-            out.append((start, prev))
-            start = None
-    if start:
-        out.append((start, prev))
-    return out
-
-
 def replay_all(instance: dg.DagsterInstance, defs: dg.Definitions) -> ReplayOutcome:
     """Register the stored models, then materialize bank + answers + scores + leaderboard in one run."""
     models = list(replay.discover_stored_runs(SpaceOmicsBenchResource().results_dir()))
@@ -65,7 +52,7 @@ def replay_all(instance: dg.DagsterInstance, defs: dg.Definitions) -> ReplayOutc
     new = [m for m in models if m not in known]
     if new:
         instance.add_dynamic_partitions(llm_model_partitions.name, new)
-    ranges = _ranges(instance.get_dynamic_partitions(llm_model_partitions.name), set(models))
+    ranges = contiguous_runs(instance.get_dynamic_partitions(llm_model_partitions.name), set(models))
     job = defs.resolve_job_def(JOB)
     run_ids, errors, board = [], [], None
     # Normally one range. Should other (e.g. live) models sit between stored ones in the instance's

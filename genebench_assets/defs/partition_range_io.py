@@ -38,3 +38,18 @@ class PartitionRangeFilesystemIOManager(dg.ConfigurableIOManagerFactory):
 
     def create_io_manager(self, context: dg.InitResourceContext) -> _PartitionRangePickleIOManager:
         return _PartitionRangePickleIOManager(base_dir=self.base_dir or context.instance.storage_directory())
+
+
+def contiguous_runs(order: list[str], wanted) -> list[tuple[str, str]]:
+    """(first, last) of each run of consecutive `wanted` items in `order` (usually one): the partition
+    key ranges a single-run backfill of exactly `wanted` needs."""
+    out, start, prev = [], None, None
+    for k in order:
+        if k in wanted:
+            start, prev = (start or k), k
+        elif start:
+            out.append((start, prev))
+            start = None
+    if start:
+        out.append((start, prev))
+    return out

@@ -18,8 +18,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # Tables whose content depends on the protocol (seed / strict): stored under tables/<protocol>/, so
 # the two protocols' results stand side by side (issue 9). Per-study tables do not depend on it.
 PROTOCOL_ASSETS = (
-    "lomo_folds", "lomo_folds_inputs", "model_predictions", "model_fit_times", "evaluation_summary",
+    "lomo_folds", "lomo_folds_inputs", "lomo_fold_features", "model_predictions", "model_fit_times", "evaluation_summary",
     "evaluation_folds", "text_llm_predictions",
+    # Category B and the negative controls (defs/transfer): folds, predictions and evaluations per protocol.
+    "transfer_pair_folds", "transfer_pair_folds_raw_files", "transfer_predictions", "transfer_evaluation",
+    "transfer_evaluation_pairs", "negative_controls", "nes_conservation_vs_b_transfer",
 )
 
 
@@ -64,7 +67,9 @@ class GenebenchSettings(dg.ConfigurableResource):
 
     data_dir: str = Field(default_factory=default_data_dir)
     protocol: str = from_env("GENEBENCH_PROTOCOL", "strict")  # "seed" or "strict"
-    catalog_path: str = ""  # empty: the packaged GeneLab benchmark v1 catalog
+    # Empty: the packaged GeneLab benchmark v1 catalog. GENEBENCH_CATALOG also sets the tissue
+    # partitions (defs/partitions.py), so both always come from one catalog file.
+    catalog_path: str = from_env("GENEBENCH_CATALOG", "")
 
     def catalog(self) -> StudyCatalog:
         base = load_catalog(self.catalog_path or None)

@@ -16,6 +16,38 @@ from genebench_assets.defs.provenance import provenance_metadata
 from genebench_assets.science.storage.table_store import TableStore
 
 
+# The data version of every absent (tissue, mission) pair's record (see partitions.py): constant,
+# so re-recording an absent pair never makes anything downstream stale.
+ABSENT_DATA_VERSION = "absent"
+ABSENT_METADATA_KEY = "absent"
+
+
+def absent_reason(tissue: str, mission: str) -> str:
+    return f"({tissue}, {mission}) is not a study in the catalog"
+
+
+def absent_results(context: dg.AssetExecutionContext, settings) -> list[dg.MaterializeResult]:
+    """The explicit record of an absent pair, one per asset the step materializes (every output of a
+    multi-asset): data version "absent", metadata saying why, and no table. A backfill over every
+    partition then completes, and the pair is never counted as a study nor as missing work."""
+    tissue, mission = pair_of(context)
+    metadata = {
+        ABSENT_METADATA_KEY: f"{absent_reason(tissue, mission)}: no table written; "
+                             "never counted as a study or as missing work",
+        # What the tissue does have, so the reader sees where the real studies are.
+        f"missions_with_{tissue}_studies": ", ".join(sorted({m for t, m in settings.catalog().pairs() if t == tissue}))
+        or "none",
+    }
+    return [dg.MaterializeResult(asset_key=key, data_version=dg.DataVersion(ABSENT_DATA_VERSION), metadata=metadata)
+            for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())]
+
+
+def is_absent_materialization(materialization) -> bool:
+    """True for the record absent_results writes (an AssetMaterialization or its event record)."""
+    mat = getattr(materialization, "asset_materialization", materialization)
+    return mat is not None and (mat.tags or {}).get("dagster/data_version") == ABSENT_DATA_VERSION
+
+
 @dataclasses.dataclass(frozen=True)
 class StudyPartition:
     tissue: str
@@ -27,11 +59,12 @@ class StudyPartition:
 
     @classmethod
     def open(cls, context: dg.AssetExecutionContext, settings) -> "StudyPartition | None":
-        """The partition's study, or None (logged) for a pair the catalog does not have."""
+        """The partition's study, or None (logged) for a pair the catalog does not have: an asset then
+        yields `absent_results(context)`, a check returns check_results.skipped_absent."""
         tissue, mission = pair_of(context)
         if not settings.catalog().has_pair(tissue, mission):
-            context.log.info(f"({tissue}, {mission}) is not a study in the catalog: nothing to materialize; "
-                             "the partition stays missing")
+            context.log.info(f"{absent_reason(tissue, mission)}: recorded as absent "
+                             f"(data version {ABSENT_DATA_VERSION!r}, no table written)")
             return None
         if isinstance(context, dg.AssetCheckExecutionContext):
             return cls(tissue, mission, TableStore(settings.data_dir))

@@ -100,3 +100,23 @@ def _check_fold_inputs(store: TableStore, tissue: str, versions: dict[str, str])
             f"{tissue}: lomo_folds was built from other study versions than the promoted ones for "
             f"{changed} ({', '.join(f'{m}: {recorded.get(m)} -> {versions.get(m)}' for m in changed)}); "
             "re-materialize lomo_folds so folds and features come from one version of each study")
+
+
+def lomo_folds_data_version(store: TableStore, tissue: str) -> str:
+    """lomo_folds' Dagster data version: its folds table and its fold-features manifest (which names the
+    sha256 of every fold's feature matrix) together, so new fold features are a new version of
+    lomo_folds. Readers record it in their provenance as the version they read."""
+    import hashlib
+
+    import json
+
+    folds_sha = store.sha256("lomo_folds", tissue, ext="json")
+    manifest = "lomo_fold_features"  # defs/pathways/fold_features.FOLD_FEATURES
+    # The content of the fold features (feature sets, collection, each matrix's sha256), not the manifest
+    # file: the manifest also records provenance (promoted study versions, fetch times) that differ between
+    # two runs on the same inputs, and the data version must not.
+    content = ""
+    if store.exists(manifest, tissue, ext="json"):
+        m = store.read_json(manifest, tissue)
+        content = json.dumps({"feature_sets": m.get("feature_sets"), "pathways": m.get("pathways")}, sort_keys=True)
+    return hashlib.sha256(f"{folds_sha}{content}".encode()).hexdigest()[:16]

@@ -1,12 +1,16 @@
 """The benchmark path on a real dask.distributed cluster (issue 14): a `dask scheduler` and two
 `dask worker` processes on 127.0.0.1 run every step of one tissue (catalog -> studies -> folds ->
-predictions -> evaluation) through the code location's `genebench_executor` configured by
-deploy/dask/run_config.yaml; tables and data versions equal an in-process run of the same jobs."""
+predictions -> evaluation), submitted by `genebench materialize --run-config FILE` (a separate
+process) through the code location's `genebench_executor` configured by deploy/dask/run_config.yaml;
+tables and data versions equal an in-process run of the same jobs. A bad run config file stops the
+command before anything runs, in one line, exit 2."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -47,10 +51,11 @@ def tissue_runs(run):
 # What differs between any two runs, in-process or not, and is therefore left out:
 # - `fetched_at` in the raw-file provenance records is the time the files were read;
 # - a promoted study version hashes its files including that record, so the version ids (snapshot
-#   folder names, the fold inputs' `study_versions`) and the pointer CURRENT.json (which also holds
-#   the promotion time and run ids) differ a second apart; the snapshots' contents are compared;
+#   folder names, the fold inputs' `study_versions`, the fold features' `study_version`) and the
+#   pointer CURRENT.json (which also holds the promotion time and run ids) differ a second apart; the
+#   snapshots' contents are compared;
 # - model_fit_times holds wall-clock fit times (kept beside the predictions for that reason).
-RUN_SPECIFIC_FIELDS = {"fetched_at", "study_versions"}
+RUN_SPECIFIC_FIELDS = {"fetched_at", "study_versions", "study_version"}
 
 
 def _without_run_specific(obj):
@@ -84,6 +89,12 @@ def data_versions(instance: dg.DagsterInstance) -> dict[tuple[str, str | None], 
     return out
 
 
+def step_pids(instance: dg.DagsterInstance) -> set[int]:
+    """The pid of the process that started each step of every run (recorded with the event)."""
+    return {r.event_log_entry.dagster_event.pid for run in instance.get_runs()
+            for r in instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_START).records}
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("dask")
@@ -101,25 +112,36 @@ def runs(tmp_path_factory):
         local_versions = data_versions(local)
     local_data = data.rename(root / "local_data")
 
+    # The dask run is the command a user types: deploy/dask/run_config.yaml plus the same resource
+    # settings, in one file; the CLI's own environment names the same data directory and protocol.
     dask_data, home = data, root / "dask_home"
+    config_file = root / "dask_run_config.yaml"
+    config_file.write_text(yaml.safe_dump({**run_config, "resources": resources_config(dask_data)}))
     with dask_processes(2, log_dir=root) as (address, worker_pids):
-        os.environ["GENEBENCH_DASK_SCHEDULER"] = address  # read by run_config.yaml's {env: ...}
-        try:
-            with dg.DagsterInstance.local_temp(str(home)) as instance:
-                config = {**run_config, "resources": resources_config(dask_data)}
-                dask_results = tissue_runs(lambda job, pk: execute_job_by_name(instance, job, config, pk))
-                step_pids = {e.pid for r in dask_results for e in r.all_events if e.is_step_start}
-                dask_versions = data_versions(instance)
-        finally:
-            del os.environ["GENEBENCH_DASK_SCHEDULER"]
-    return dict(local=local_results, dask=dask_results, local_data=local_data, dask_data=dask_data,
+        env = {**os.environ, "GENEBENCH_DASK_SCHEDULER": address,  # read by run_config.yaml's {env: ...}
+               "DAGSTER_HOME": str(home), "GENEBENCH_DATA_DIR": str(dask_data), "GENEBENCH_SOURCE": "demo",
+               "GENEBENCH_JOBS": "1"}
+        cli = subprocess.run([str(Path(sys.executable).with_name("genebench")), "materialize", "--tissue", TISSUE,
+                              "--protocol", "strict", "--run-config", str(config_file)],
+                             env=env, capture_output=True, text=True, timeout=900)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        dask_runs = list(reversed(instance.get_runs()))  # oldest first
+        dask_versions, pids = data_versions(instance), step_pids(instance)
+    return dict(local=local_results, cli=cli, dask_runs=dask_runs, local_data=local_data, dask_data=dask_data,
                 local_versions=local_versions, dask_versions=dask_versions, worker_pids=worker_pids,
-                step_pids=step_pids)
+                step_pids=pids)
 
 
 def test_every_step_ran_on_a_dask_worker_process(runs):
     assert all(r.success for r in runs["local"])
-    assert all(r.success for r in runs["dask"]), [r.job_def.name for r in runs["dask"] if not r.success]
+    cli = runs["cli"]
+    assert cli.returncode == 0, cli.stdout[-3000:] + cli.stderr[-3000:]
+    assert "done in" in cli.stdout and "0 failed" in cli.stdout, cli.stdout[-2000:]
+    # The command's runs, all on the dask executor: catalog, one per study, the tissue.
+    assert [r.job_name for r in runs["dask_runs"]] == ["catalog_job", *["study_job"] * len(MISSIONS), "tissue_job"]
+    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs["dask_runs"])
+    assert all("dask" in r.run_config["execution"]["config"] for r in runs["dask_runs"])
+    assert all(r.tags.get("genebench/protocol") == "strict" for r in runs["dask_runs"])
     assert runs["step_pids"], "no step ran"
     # Steps ran in the worker processes, never in this (submitting) process.
     assert runs["step_pids"] <= set(runs["worker_pids"]), (runs["step_pids"], runs["worker_pids"])
@@ -178,3 +200,53 @@ def test_slurm_config_validates_and_renders_a_job_script():
     assert "#SBATCH -A my-lab" in script and "#SBATCH -p normal" in script
     assert "GENEBENCH_DATA_DIR=/shared/genebench/data" in script
     assert "--nworkers 4" in script and "--nthreads 1" in script
+
+
+BAD_RUN_CONFIGS = {
+    # file content -> what the one line must name (field, value)
+    "dask: {cluster: {local: {}}}": ("execution.config.dask.cluster", "unknown field 'local'"),
+    "dask: {}": ("execution.config.dask", "missing required field 'cluster'"),
+    "dask: {cluster: {existing: {address: {env: GENEBENCH_TEST_UNSET_SCHEDULER}}}}":
+        ("execution.config.dask.cluster.existing.address", "GENEBENCH_TEST_UNSET_SCHEDULER is not set"),
+    None: ("execution.config", "missing"),  # no executor chosen: would run locally without saying so
+    "in_process: {}\nresources: {settings: {config: {data_dir: /somewhere/else}}}":
+        ("resources.settings.config.data_dir", "'/somewhere/else' differs"),
+}
+
+
+@pytest.mark.parametrize("executor", list(BAD_RUN_CONFIGS), ids=["local-cluster", "no-cluster", "unset-env",
+                                                               "no-executor", "other-data-dir"])
+def test_bad_run_config_stops_materialize_in_one_line_before_anything_runs(executor, tmp_path, monkeypatch, capsys):
+    from genebench_assets.cli import main
+
+    data, home = tmp_path / "data", tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("GENEBENCH_DATA_DIR", str(data))
+    monkeypatch.delenv("GENEBENCH_TEST_UNSET_SCHEDULER", raising=False)
+    bad = tmp_path / "bad_run_config.yaml"
+    bad.write_text("resources: {}\n" if executor is None else
+                   "execution:\n  config:\n" + "".join(f"    {ln}\n" for ln in executor.splitlines()[:1]) +
+                   "".join(f"{ln}\n" for ln in executor.splitlines()[1:]))
+    with pytest.raises(SystemExit) as exited:
+        main(["materialize", "--tissue", TISSUE, "--run-config", str(bad)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    field, what = BAD_RUN_CONFIGS[executor]
+    assert len(err.strip().splitlines()) == 1, err
+    assert str(bad) in err and f": {field}: " in err and what in err, err
+    assert "Traceback" not in err
+    # Nothing ran: no run recorded, no table, no simulated raw file written.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_runs() == []
+    assert not data.exists() or not any(data.rglob("*.parquet")), sorted(data.rglob("*"))
+
+
+def test_missing_run_config_file_is_one_line(tmp_path, monkeypatch, capsys):
+    from genebench_assets.cli import main
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GENEBENCH_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(SystemExit) as exited:
+        main(["materialize", "--tissue", TISSUE, "--run-config", str(tmp_path / "nope.yaml")])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and len(err.strip().splitlines()) == 1 and "nope.yaml" in err, err

@@ -29,6 +29,8 @@ def graph(tmp_path_factory):
     g.mirror = mirror
     assert g.catalog().success
     g.study_results = {m: g.study(TISSUE, m) for m in MISSIONS}
+    # An absent pair's record exists before the tissue runs: the tissue must not take it for a study.
+    g.absent_result = g.study(TISSUE, "MHU-1")
     g.tissue_result = g.tissue(TISSUE)
     return g
 
@@ -41,10 +43,20 @@ def test_every_real_study_materializes_with_all_checks_passing(graph):
         assert len(checks) == 6 and all(checks.values()), checks
 
 
-def test_absent_pair_is_never_materialized(graph):
-    result = graph.study(TISSUE, "MHU-1")
-    assert result.success and materialized(result) == []
+def test_absent_pair_is_recorded_as_absent_and_never_read_as_a_study(graph):
+    """Absent pairs get an explicit "absent" record and no table (defs/test_absent_pairs.py); the
+    tissue, run after that record existed, still reads exactly the catalog's three missions."""
+    result = graph.absent_result
+    assert result.success and set(materialized(result)) == {"raw_counts", "sample_metadata", "normalized_expression"}
+    assert all(e.event_specific_data.materialization.tags["dagster/data_version"] == "absent"
+               for e in result.get_asset_materialization_events())
     assert not TableStore(graph.data_dir).exists("raw_counts", TISSUE, "MHU-1")
+    import json
+
+    folds = next(e.event_specific_data.materialization for e in graph.tissue_result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "lomo_folds")
+    read = json.dumps(folds.metadata["study_versions"].value)
+    assert "MHU-1" not in read and all(m in read for m in MISSIONS), read
 
 
 def test_flight_ground_counts_match_the_catalog(graph):
@@ -60,7 +72,8 @@ def test_folds_leakage_checks_and_evaluation(graph):
         "leakage_no_animal_in_both_splits_by_name_stem", "leakage_no_raw_source_in_both_splits",
         "leakage_fold_missions_match_raw_files", "leakage_fitted_steps_saw_training_only",
         "leakage_feature_columns_trace_to_raw_counts", "leakage_no_expression_near_duplicates",
-        "leakage_fold_labels_match_raw_group_strings"}
+        "leakage_fold_labels_match_raw_group_strings",
+        "leakage_pathway_features_match_training_only_gsva"}  # passes with no pathway features built here
     assert all(checks.values()), checks
     tasks = graph.settings.table_store().read_frame("evaluation_summary", TISSUE).set_index("model")
     assert tasks.loc["positive_control:lr", "mean_auroc"] >= 0.9  # lr finds features planted with the label

@@ -172,17 +172,23 @@ def test_every_asset_reads_only_what_it_declares(graph):
     assert undeclared_reads(graph.recorder, parents) == {}
     # Not vacuous: the reads that were missing before (issue 9) are seen.
     reads = graph.recorder.read_assets("model_predictions")
-    assert {"lomo_folds", "normalized_expression", "sample_metadata", "raw_counts", "gene_sets"} <= set(reads)
+    assert {"lomo_folds", "normalized_expression", "sample_metadata", "raw_counts"} <= set(reads)
     assert "raw_files" in reads["raw_counts"]  # a side table maps to the asset that wrote it
+    # Pathway fold features are built at the tasks stage: lomo_folds reads the gene sets, and the
+    # models read the matrices lomo_folds wrote, not the gene sets.
+    assert "lomo_fold_features" in reads["lomo_folds"]
+    assert "gene_sets" in graph.recorder.read_assets("lomo_folds") and "gene_sets" not in reads
 
 
 def test_the_audit_fails_on_the_old_declarations(graph):
     """Planted gap: model_predictions declared only lomo_folds, as before issue 9."""
     parents = declared_parents(defs)
     parents["model_predictions"] = {"lomo_folds"}
+    parents["lomo_folds"] -= {"gene_sets"}  # and lomo_folds without the gene sets its pathway features read
     problems = undeclared_reads(graph.recorder, parents)
-    assert set(problems) == {"model_predictions"}
-    assert {"normalized_expression", "sample_metadata", "gene_sets", "raw_counts"} <= set(problems["model_predictions"])
+    assert set(problems) == {"model_predictions", "lomo_folds"}
+    assert {"normalized_expression", "sample_metadata", "raw_counts"} <= set(problems["model_predictions"])
+    assert set(problems["lomo_folds"]) == {"gene_sets"}
 
 
 def test_release_assets_read_only_what_they_declare(tmp_path, monkeypatch):
@@ -331,18 +337,22 @@ def test_genebench_lineage_command_prints_the_pathway_chain(graph, monkeypatch, 
 
 # Runs last in this module: it re-materializes part of the shared graph with the changed code.
 def test_a_science_change_marks_exactly_its_downstream_stale(graph, tmp_path):
-    """Change the GSVA walk (scores rounded to 3 decimals). Dagster marks stale the assets that run it
-    (per-study pathway_scores; model_predictions, whose strict pathway features are GSVA inside each
-    fold); materializing them changes the predictions, which marks evaluation_summary stale; after
-    that, everything is fresh. The union is exactly the change's downstream; raw data, expression,
-    folds, DE and NES are never stale."""
+    """Change the GSVA walk (scores rounded to 3 decimals). Dagster marks stale the assets that run it:
+    per-study pathway_scores and lomo_folds (which builds the pathway fold features: GSVA inside each
+    fold), not model_predictions, which only reads those features and fits. Dagster 1.13 does not
+    propagate staleness transitively (its CachingStaleStatusResolver compares an asset's recorded
+    provenance with its own code version and its parents' *recorded* data versions; a stale parent that
+    has not re-run has no new data version): each materialization of the stale set changes its data
+    version, which marks the next hop stale - model_predictions and evaluation_summary (which reads
+    lomo_folds too) - and then everything is fresh. The union is exactly the change's downstream; raw data, expression, DE and NES
+    are never stale."""
     history = stale_after(graph, tmp_path, ("science/pathways/pathway_scoring.py",
                                             "        es[s] = np.maximum(peak, 0.0) + np.minimum(trough, 0.0)\n    return es",
                                             "        es[s] = np.maximum(peak, 0.0) + np.minimum(trough, 0.0)\n"
                                             "    return np.round(es, 3)"), rounds=2)
     stale = [stale_set(s) for s in history]
-    assert stale == [{"pathway_scores", "model_predictions"}, {"evaluation_summary"}, set()], history
+    assert stale == [{"pathway_scores", "lomo_folds"}, {"model_predictions", "evaluation_summary"}, set()], history
     assert history[0]["pathway_scores"] == {"STALE"}  # every study partition, not one of them
     never = set(GLOBAL_ASSETS + STUDY_ASSETS + NES_ASSETS + TISSUE_ASSETS) - set().union(*stale)
     assert never == {"osdr_catalog", "gene_sets", "raw_counts", "sample_metadata", "normalized_expression",
-                     "differential_expression", "pathway_nes", "lomo_folds", "nes_conservation"}
+                     "differential_expression", "pathway_nes", "nes_conservation"}

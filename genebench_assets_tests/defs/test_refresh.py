@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from genebench_assets.definitions import defs
+from genebench_assets.defs.partitions import ABSENT_PAIR_RUN_TAG
 from genebench_assets.defs.refresh.sensors import osdr_new_studies_sensor
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
@@ -39,8 +40,15 @@ def test_demo_published_mission_becomes_partitions_and_runs(tmp_path):
     write_demo_mirror(tmp_path / "demo_osdr", load_catalog(), n_genes=600, publish_held_back=True)
     result, instance = _evaluate(tmp_path, OsdrSource(mode="demo"))
     assert isinstance(result, dg.SensorResult)
-    study_runs = [r for r in result.run_requests if r.job_name == "study_job"]
+    study_runs = [r for r in result.run_requests if r.job_name == "study_job" and ABSENT_PAIR_RUN_TAG not in r.tags]
     assert [r.partition_key for r in study_runs] == [dg.MultiPartitionKey({"tissue": "thymus", "mission": "RR-10"})]
+    # The new mission's absent pairs get their "absent" record (every per-study asset), tagged so that
+    # automation ignores them (test_absent_records_of_a_new_mission_rerun_no_tissue).
+    absent = [r for r in result.run_requests if ABSENT_PAIR_RUN_TAG in r.tags]
+    others = [t for t in load_catalog().tissues if t != "thymus"]
+    assert sorted((r.job_name, r.partition_key.keys_by_dimension["tissue"]) for r in absent) == sorted(
+        (j, t) for t in others for j in ("study_job", "nes_study_job"))
+    assert {r.partition_key.keys_by_dimension["mission"] for r in absent} == {"RR-10"}
     assert any(r.job_name == "catalog_job" for r in result.run_requests)
     assert result.dynamic_partitions_requests[0].partition_keys == ["RR-10"]
     added = load_additions(tmp_path)
@@ -126,8 +134,11 @@ def _study(tissue, title, n_flight=4, n_ground=4, counts=True):
 def test_live_new_study_is_placed(tmp_path):
     result, _ = _live(tmp_path, RecordedOsdr({"OSD-1001": _study("Liver", "Rodent Research-12 (RR12): liver")}))
     assert isinstance(result, dg.SensorResult)
-    assert [r.partition_key for r in result.run_requests if r.job_name == "study_job"] == [
+    assert [r.partition_key for r in result.run_requests
+            if r.job_name == "study_job" and ABSENT_PAIR_RUN_TAG not in r.tags] == [
         dg.MultiPartitionKey({"tissue": "liver", "mission": "RR-12"})]
+    assert {r.partition_key.keys_by_dimension["tissue"] for r in result.run_requests
+            if ABSENT_PAIR_RUN_TAG in r.tags} == set(load_catalog().tissues) - {"liver"}
     assert [(s.osd, s.tissue, s.mission) for s in load_additions(tmp_path)] == [("OSD-1001", "liver", "RR-12")]
 
 
@@ -205,6 +216,71 @@ def test_new_study_refreshes_only_its_tissue():
     for asset in ("lomo_folds", "model_predictions", "evaluation_summary"):
         assert second.get_requested_partitions(dg.AssetKey(asset)) == {"thymus"}, asset
     assert second.total_requested == 3
+
+
+def _run_requests_in_process(instance, data_dir, requests):
+    """Execute sensor run requests as the daemon would: the job's assets (and their checks), the
+    request's partition and tags, on the real definitions."""
+    resources = {**(defs.resources or {}), "settings": GenebenchSettings(data_dir=str(data_dir)),
+                 "osdr_source": OsdrSource(mode="demo")}
+    for r in requests:
+        job = defs.resolve_job_def(r.job_name)
+        keys = [k for k in job.asset_layer.executable_asset_keys]
+        checks = [c for c in (defs.asset_checks or []) if any(k.asset_key in keys for k in c.check_keys)]
+        result = dg.materialize([*defs.assets, *checks], selection=keys, partition_key=r.partition_key,
+                                instance=instance, resources=resources, tags=dict(r.tags), raise_on_error=False)
+        assert result.success, (r.job_name, r.partition_key)
+
+
+def test_absent_records_of_a_new_mission_rerun_no_tissue(tmp_path):
+    """A refresh adding RR-10 (thymus only) records the five absent (tissue, RR-10) pairs by the
+    sensor's runs: afterwards every RR-10 partition of every per-study asset but the real one has its
+    "absent" record (so "Materialize all" shows nothing missing), and automation requests no tissue
+    for them. Control: a non-absent materialization of such a pair does request its tissue."""
+    from genebench_assets.defs.refresh.sensors import absent_pair_requests
+
+    instance = dg.DagsterInstance.ephemeral()
+    catalog = load_catalog()
+    instance.add_dynamic_partitions("mission", catalog.mission_names() + ["RR-10"])
+    for t, m in catalog.pairs():
+        key = str(dg.MultiPartitionKey({"tissue": t, "mission": m}))
+        for a in ("raw_counts", "sample_metadata", "normalized_expression", "pathway_nes"):
+            _report(instance, a, key)
+    for t in catalog.tissues:
+        for a in ("lomo_folds", "model_predictions", "evaluation_summary", "nes_conservation"):
+            _report(instance, a, t)
+    selection = dg.AssetSelection.assets("lomo_folds", "model_predictions", "evaluation_summary",
+                                         "nes_conservation")
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
+    assert first.total_requested == 0
+
+    requests = absent_pair_requests(catalog.tissues, ["RR-10"], {("thymus", "RR-10")})
+    _run_requests_in_process(instance, tmp_path, requests)
+    study_assets = ["raw_counts", "sample_metadata", "normalized_expression", "pathway_scores",
+                    "differential_expression", "pathway_nes"]
+    for a in study_assets:
+        recorded = {k for k in instance.get_materialized_partitions(dg.AssetKey(a)) if "RR-10" in k}
+        assert recorded == {str(dg.MultiPartitionKey({"tissue": t, "mission": "RR-10"}))
+                            for t in catalog.tissues if t != "thymus"}, a
+    second = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                               cursor=first.cursor)
+    assert second.total_requested == 0, {k.to_user_string(): second.get_requested_partitions(k)
+                                         for k in (dg.AssetKey("lomo_folds"), dg.AssetKey("nes_conservation"))}
+    assert not list(tmp_path.rglob("*RR-10*")), "an absent record wrote a file"
+
+    # Re-recording them (a later "Materialize all", untagged) changes nothing either.
+    _run_requests_in_process(instance, tmp_path, [r._replace(tags={}) for r in requests])
+    third = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                              cursor=second.cursor)
+    assert third.total_requested == 0
+
+    # Control: a materialization of (liver, RR-10) that is not an absent record is an update of liver's
+    # inputs, and liver is requested: it is the "absent" data version that keeps the others quiet.
+    liver = str(dg.MultiPartitionKey({"tissue": "liver", "mission": "RR-10"}))
+    _report(instance, "raw_counts", liver)
+    fourth = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection,
+                                               cursor=third.cursor)
+    assert fourth.get_requested_partitions(dg.AssetKey("lomo_folds")) == {"liver"}
 
 
 def test_weekly_schedule_and_sensors_are_defined():

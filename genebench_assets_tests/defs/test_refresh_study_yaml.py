@@ -50,7 +50,8 @@ def test_non_mapping_study_yaml_is_pending_and_the_other_study_is_placed(tmp_pat
     assert isinstance(result, dg.SensorResult)  # not a SkipReason("could not poll ...")
     # The good study is placed and its run requested ...
     assert [(s.osd, s.mission) for s in load_additions(tmp_path)] == [("OSD-999", "RR-10")]
-    assert [r.partition_key for r in result.run_requests if r.job_name == "study_job"] == [
+    assert [r.partition_key for r in result.run_requests  # real pairs (not the absent-pair records)
+            if r.job_name == "study_job" and "genebench/absent_pair" not in r.tags] == [
         dg.MultiPartitionKey({"tissue": "thymus", "mission": "RR-10"})]
     # ... the bad one waits, with a one-line reason naming the file and what it holds.
     pending = load_pending(tmp_path)

@@ -73,8 +73,8 @@ def pytest_collection_modifyitems(config, items):
 
     def rank(item) -> int:
         path = Path(str(item.fspath))
-        if path.parent != here:
-            return 0
+        if path.parent != here or path.name == "test_materialize_all.py":
+            return 0  # its own small-catalog server: all its tests together, done before the session server
         return 2 if "browser" in item.keywords else 1
 
     e2e = [i for i in items if Path(str(i.fspath)).parent == here]

@@ -44,7 +44,8 @@ run_launcher:
   module: dagster._core.launcher
   class: DefaultRunLauncher
 # The test drives every run itself: no declarative automation racing the backfill (the
-# genebench_automation sensor would otherwise launch tissue-level runs on its own).
+# genebench_automation sensor would otherwise launch tissue-level runs on its own; it is also
+# stopped once the server is up, see dagster_server()).
 auto_materialize:
   enabled: false
   use_sensors: false
@@ -277,8 +278,11 @@ def dagster_server(
     extra_env: Mapping[str, str] | None = None,
     max_concurrent_runs: int = 2,
     startup_timeout: float = 120.0,
+    backfill_interval_seconds: float | None = None,
 ) -> Iterator[DagsterServer]:
-    """Run `dagster-webserver` + `dagster-daemon` on `workspace` (default: the repo's workspace.yaml)."""
+    """Run `dagster-webserver` + `dagster-daemon` on `workspace` (default: the repo's workspace.yaml).
+    `backfill_interval_seconds`: run the daemon through fast_daemon.py, whose backfill loop runs that
+    often instead of every 30 s."""
     tmp_dir = Path(tmp_dir).resolve()
     cwd = Path(cwd or REPO_ROOT).resolve()
     workspace = Path(workspace or cwd / "workspace.yaml").resolve()
@@ -315,8 +319,16 @@ def dagster_server(
         init_instance(home)
         processes.append(_start("webserver", [_bin("dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
                                               "-w", str(workspace)], env, cwd, log_dir))
-        processes.append(_start("daemon", [_bin("dagster-daemon"), "run", "-w", str(workspace)], env, cwd, log_dir))
+        daemon = ([_bin("dagster-daemon")] if backfill_interval_seconds is None else
+                  [sys.executable, "-m", "genebench_assets_tests.e2e.fast_daemon", str(backfill_interval_seconds)])
+        processes.append(_start("daemon", [*daemon, "run", "-w", str(workspace)], env, cwd, log_dir))
         _wait_ready(server, startup_timeout)
+        # The automation sensor (running by default, evaluated in the code server) would otherwise tick
+        # into the `use_sensors: false` refusal every 30 s: the tests drive every run themselves.
+        try:
+            print(f"[e2e] genebench_automation: {client.stop_sensor('genebench_automation')}", flush=True)
+        except Exception as exc:  # not fatal: with use_sensors false it cannot launch anything anyway
+            print(f"[e2e] could not stop genebench_automation: {exc}", flush=True)
         print(f"\n[e2e] dagster webserver {url} + daemon ready in {time.monotonic() - t0:.1f}s; "
               f"DAGSTER_HOME={home}; logs in {log_dir}", flush=True)
         yield server

@@ -169,6 +169,24 @@ class DagsterGraphQL:
                 return dim["partitionKeys"]
         return []
 
+    def stop_sensor(self, name: str) -> str:
+        """Stop a sensor (as its toggle in the UI does); returns its status afterwards."""
+        data = self.query(
+            """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __typename
+                 ... on Sensor { sensorState { id status } } ... on Error { message } } }""",
+            {"s": {**self.repository_selector(), "sensorName": name}})["sensorOrError"]
+        if data["__typename"] != "Sensor":
+            raise GraphQLError(f"sensor {name}: {data}")
+        if data["sensorState"]["status"] != "RUNNING":
+            return data["sensorState"]["status"]
+        out = self.query(
+            """mutation($id: String) { stopSensor(id: $id) { __typename
+                 ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }""",
+            {"id": data["sensorState"]["id"]})["stopSensor"]
+        if out["__typename"] != "StopSensorMutationResult":
+            raise GraphQLError(f"stopSensor {name}: {out}")
+        return out["instigationState"]["status"]
+
     # --------------------------------------------------------------- launch
     def launch_run(self, *, job_name: str = "__ASSET_JOB", assets: Sequence[str] | None = None,
                    partition_key: str | None = None, run_config: Mapping[str, Any] | None = None,
@@ -203,11 +221,20 @@ class DagsterGraphQL:
                         run_config: Mapping[str, Any] | None = None, title: str | None = None) -> str:
         """Launch an asset backfill of `assets` for `partition_names` of the root assets of the selection;
         downstream assets with another partitioning get the partitions their mappings give."""
+        return self._launch_backfill(assets, {"partitionNames": list(partition_names), "fromFailure": False},
+                                     run_config, title, describe=str(list(partition_names)))
+
+    def launch_backfill_all_partitions(self, *, assets: Sequence[str], run_config: Mapping[str, Any] | None = None,
+                                       title: str | None = None) -> str:
+        """What the UI's "Materialize all" launches: an asset backfill of every partition of every
+        selected asset (`allPartitions: true`; unpartitioned assets once)."""
+        return self._launch_backfill(assets, {"allPartitions": True}, run_config, title, describe="allPartitions")
+
+    def _launch_backfill(self, assets: Sequence[str], which: dict[str, Any], run_config, title, describe: str) -> str:
         params: dict[str, Any] = {
             "assetSelection": [asset_key(a) for a in assets],
-            "partitionNames": list(partition_names),
+            **which,
             "runConfigData": dict(run_config if run_config is not None else IN_PROCESS_RUN_CONFIG),
-            "fromFailure": False,
         }
         if title:
             params["title"] = title
@@ -221,8 +248,30 @@ class DagsterGraphQL:
             {"p": params},
         )["launchPartitionBackfill"]
         if data["__typename"] != "LaunchBackfillSuccess":
-            raise GraphQLError(f"launchPartitionBackfill {assets} {partition_names} -> {json.dumps(data)[:4000]}")
+            raise GraphQLError(f"launchPartitionBackfill {assets} {describe} -> {json.dumps(data)[:4000]}")
         return data["backfillId"]
+
+    def backfill_partition_statuses(self, backfill_id: str) -> dict[str, dict[str, int]]:
+        """Per asset: how many of the backfill's targeted partitions are materialized / failed / in
+        progress, as the backfill page shows them (assetBackfillData.assetBackfillStatuses)."""
+        data = self.query(
+            """query($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
+                 ... on PartitionBackfill { assetBackfillData { assetBackfillStatuses { __typename
+                   ... on AssetPartitionsStatusCounts { assetKey { path } numPartitionsTargeted
+                       numPartitionsInProgress numPartitionsMaterialized numPartitionsFailed }
+                   ... on UnpartitionedAssetStatus { assetKey { path } inProgress materialized failed } } } } } }""",
+            {"id": backfill_id},
+        )["partitionBackfillOrError"]
+        out: dict[str, dict[str, int]] = {}
+        for st in data["assetBackfillData"]["assetBackfillStatuses"]:
+            key = "/".join(st["assetKey"]["path"])
+            if st["__typename"] == "AssetPartitionsStatusCounts":
+                out[key] = {"targeted": st["numPartitionsTargeted"], "in_progress": st["numPartitionsInProgress"],
+                            "materialized": st["numPartitionsMaterialized"], "failed": st["numPartitionsFailed"]}
+            else:
+                out[key] = {"targeted": 1, "in_progress": int(st["inProgress"]),
+                            "materialized": int(st["materialized"]), "failed": int(st["failed"])}
+        return out
 
     # ----------------------------------------------------------------- wait
     def run(self, run_id: str) -> RunInfo:

@@ -11,6 +11,7 @@ from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
 from genebench_assets.defs.provenance import provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.tissue_inputs import lomo_folds_data_version
 
 
 def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: bool) -> str:
@@ -72,7 +73,7 @@ def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSet
         {"asset": "model_predictions", "partition": tissue,
          "data_version": store.sha256("model_predictions", tissue)[:16]},
         {"asset": "lomo_folds", "partition": tissue,
-         "data_version": store.sha256("lomo_folds", tissue, ext="json")[:16]},
+         "data_version": lomo_folds_data_version(store, tissue)},
     ]
     metadata["lineage"] = dg.MetadataValue.md(lineage_markdown_for_tissue(store, catalog, tissue, tasks, folds,
                                                                            instance=context.instance))

@@ -9,7 +9,7 @@ from genebench_assets.defs.code_versions import code_version_of
 from genebench_assets.defs.partitions import study_partitions
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, raw_counts, sample_metadata
-from genebench_assets.defs.study_partition import StudyPartition
+from genebench_assets.defs.study_partition import StudyPartition, absent_results
 
 
 @dg.asset(
@@ -17,7 +17,6 @@ from genebench_assets.defs.study_partition import StudyPartition
     group_name="expression",
     partitions_def=study_partitions,
     deps=[raw_counts, sample_metadata],
-    output_required=False,
     description="DESeq2 median-of-ratios size factors (pydeseq2), per study, on the samples that pass "
     "QC -> normalized counts -> log2(x + 1) (SPEC §4.1). Genes absent from a study stay missing.\n\n"
     + REAL_PAIRS_NOTE,
@@ -26,7 +25,8 @@ def normalized_expression(context: dg.AssetExecutionContext, settings: Genebench
     from genebench_assets.science.expression.normalization import log2_normalized
 
     study = StudyPartition.open(context, settings)
-    if study is None:
+    if study is None:  # an absent pair: its explicit record, no table (partitions.py)
+        yield from absent_results(context, settings)
         return
     counts, meta = study.read("raw_counts"), study.read("sample_metadata")
     qc_failed = meta["qc_reason"].fillna("").astype(str).str.len() > 0 if "qc_reason" in meta else False

@@ -18,7 +18,7 @@ from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.pathways.assets import gene_sets
 from genebench_assets.defs.partitions import by_tissue
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
-from genebench_assets.defs.tissue_inputs import load_tissue
+from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version
 
 
 def task_folds_from_ours(task_id: str, folds):
@@ -99,7 +99,7 @@ def text_llm_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
                   "few_shot_examples": dg.MetadataValue.json(examples),
                   **provenance_metadata(
                       upstream=[{"asset": "lomo_folds", "partition": tissue,
-                                 "data_version": store.sha256("lomo_folds", tissue, ext="json")[:16]},
+                                 "data_version": lomo_folds_data_version(store, tissue)},
                                 *data.upstream, gene_sets_upstream(store)],
                       raw_files=data.raw_files, protocol=settings.protocol,
                       extra={"llm": {"model": anthropic.model, "k_shot": k_shot}})})

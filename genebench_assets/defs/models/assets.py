@@ -1,70 +1,43 @@
 """Model predictions per LOMO fold: the model sees training features and labels and test features only."""
 
-
-import time
-
 import dagster as dg
 import pandas as pd
 
 from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.models.resources import DEFAULT_MODELS, ModelSettings  # noqa: F401 (re-exported)
 from genebench_assets.defs.partitions import by_tissue, study_rollup_condition, tissue_partitions
-from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.defs.provenance import feature_inputs, frame_markdown, provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings, env_list, from_env
-from genebench_assets.defs.tasks.assets import lomo_folds
+from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.expression.assets import normalized_expression
-from genebench_assets.defs.pathways.assets import gene_sets, pathway_scores
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
-from genebench_assets.defs.tissue_inputs import load_tissue
-from genebench_assets.science.models.fit_pool import map_in_workers
+from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version
+from genebench_assets.science.models.fit_pool import expected_fit_cost, map_in_workers, timed_fit_predict
 
-DEFAULT_MODELS = ("lr", "pca_lr", "rf", "xgb", "negative_control")
-
-
-class ModelSettings(dg.ConfigurableResource):
-    """Which models and feature sets to run (SPEC §6). Feature sets: genes, and pathways of a collection."""
-
-    models: list[str] = env_list("GENEBENCH_MODELS", ",".join(DEFAULT_MODELS))
-    feature_sets: list[str] = env_list("GENEBENCH_FEATURE_SETS", "genes,pathways")
-    seed: int = 42
-    # Independent fits run on this many processes (results do not depend on it).
-    n_jobs: int = from_env("GENEBENCH_JOBS", "2", int)
-
-
-def _timed_fit(model, X_train, y_train, X_test, seed):
-    from threadpoolctl import threadpool_limits
-
-    from genebench_assets.science.models.classifiers import fit_predict
-
-    # One BLAS thread per fit: floating-point sums (PCA's SVD) then do not depend on how many
-    # threads a process gets, so predictions - and their data version - are the same for any n_jobs.
-    with threadpool_limits(limits=1):
-        t0 = time.perf_counter()
-        scores, _ = fit_predict(model, X_train, y_train, X_test, seed=seed)
-        return scores, time.perf_counter() - t0
+# ModelSettings lives in defs/models/resources.py (lomo_folds reads its feature sets too); re-exported here.
 
 
 @dg.asset(
     code_version=code_version_of(__file__, "model_predictions"),
     group_name="models",
     partitions_def=tissue_partitions,
-    # Everything the body reads: folds; each study's expression, metadata and raw-file provenance
-    # (load_tissue); the seed protocol's stored GSVA scores; the gene-set files (pathway features).
-    deps=[lomo_folds, gene_sets,
-          *(dg.AssetDep(a, partition_mapping=by_tissue)
-            for a in (normalized_expression, sample_metadata, raw_counts, pathway_scores))],
+    # Everything the body reads: folds and the fold features lomo_folds built (pathways; lomo_folds is
+    # named by key: defs/tasks imports this package's resources); each study's expression, metadata and
+    # raw-file provenance (load_tissue). The gene-set files and stored GSVA scores are lomo_folds' inputs.
+    deps=[dg.AssetKey("lomo_folds"),
+          *(dg.AssetDep(a, partition_mapping=by_tissue) for a in (normalized_expression, sample_metadata, raw_counts))],
     automation_condition=study_rollup_condition(),
     description="Scores (P(Flight)) for every test sample of every fold, per feature set and model "
     "(LR, PCA-LR, RF, XGB as SPEC §6, and a random-score negative control). Model code receives "
     "training features and labels and test features only, never test labels; it is fitted on exactly the "
-    "ids lomo_folds recorded for the model fit. Positive control rows `positive_control:<model>`: the same "
+    "ids lomo_folds recorded for the model fit; pathway features are the matrices lomo_folds built and its "
+    "blocking checks verified (this asset only fits). Positive control rows `positive_control:<model>`: the same "
     "model on a copy of the fold with label-carrying features planted (only that copy reads test labels).",
 )
 def model_predictions(
     context: dg.AssetExecutionContext, settings: GenebenchSettings, model_settings: ModelSettings,
-    gene_set_settings: GeneSetSettings, osdr_source: OsdrSource,
 ) -> dg.MaterializeResult:
+    from genebench_assets.defs.pathways.fold_features import (
+        FoldFeaturesError, read_manifest, read_pathway_fold_features, stored_pathway_matrices)
     from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX, planted_label_copy
     from genebench_assets.science.tasks.folds import Fold, fold_matrices, fold_test_labels, model_fit_rows
 
@@ -72,6 +45,7 @@ def model_predictions(
     store = settings.table_store()
     data = load_tissue(store, settings.catalog(), tissue)
     folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
+    built = read_manifest(store, tissue)
     # Build every fold's features first (cheap), then fit all (fold, feature set, model) tasks,
     # which are independent, on n_jobs processes. Each fit is seeded, so the result does not
     # depend on n_jobs; rows are assembled in task order.
@@ -81,9 +55,11 @@ def model_predictions(
             if feature_set == "genes":
                 X_train, y_train, X_test = fold_matrices(fold, data.expression)
             elif feature_set == "pathways":
-                from genebench_assets.defs.pathways.fold_features import pathway_fold_matrices
-
-                X_train, y_train, X_test = pathway_fold_matrices(fold, data, settings, gene_set_settings, osdr_source)
+                try:
+                    frame = read_pathway_fold_features(store, tissue, built, fold)
+                except FoldFeaturesError as e:
+                    raise dg.Failure(str(e)) from None
+                X_train, y_train, X_test = stored_pathway_matrices(frame, fold)
             else:
                 raise dg.Failure(f"unknown feature set {feature_set!r} (known: genes, pathways)")
             # Scaler, PCA and classifier are fitted on exactly the ids lomo_folds recorded for the model
@@ -100,11 +76,17 @@ def model_predictions(
                     tasks.append((fold, feature_set, f"{POSITIVE_CONTROL_PREFIX}{model}", Xp_train, y_train, Xp_test))
     context.log.info(f"{tissue}: {len(tasks)} fits ({len(folds)} folds x {len(model_settings.feature_sets)} "
                      f"feature sets x {len(model_settings.models)} models) on {model_settings.n_jobs} processes")
-    # Workers die with the run, even a SIGKILLed one (science/models/fit_pool.py).
-    results = map_in_workers(_timed_fit, [(model.removeprefix(POSITIVE_CONTROL_PREFIX), X_train, y_train, X_test,
-                                           model_settings.seed)
-                                          for _, _, model, X_train, y_train, X_test in tasks],
-                             n_jobs=model_settings.n_jobs)
+    # Workers die with the run, even a SIGKILLed one; each fit is single-threaded and the worker imports
+    # only the science core (timed_fit_predict); the longest fits start first, so both processes finish
+    # together; "n of N fits, elapsed, about ... left" goes to the run log (science/models/fit_pool.py).
+    from genebench_assets.defs.progress import Progress
+
+    costs = [expected_fit_cost(model, *X_train.shape) for _, _, model, X_train, _, _ in tasks]
+    results = map_in_workers(timed_fit_predict, [(model.removeprefix(POSITIVE_CONTROL_PREFIX), X_train, y_train, X_test,
+                                                  model_settings.seed)
+                                                 for _, _, model, X_train, y_train, X_test in tasks],
+                             n_jobs=model_settings.n_jobs, costs=costs,
+                             on_done=Progress(context, len(tasks), f"{tissue}: model fits", weights=costs).done)
     rows, timings = [], []
     for (fold, feature_set, model, X_train, _, X_test), (scores, elapsed) in zip(tasks, results):
         timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model,
@@ -118,10 +100,11 @@ def model_predictions(
     _, sha = store.write_frame(preds, "model_predictions", tissue)
     timing = pd.DataFrame(timings)
     store.write_json(timings, "model_fit_times", tissue)
-    fold_sha = store.sha256("lomo_folds", tissue, ext="json")
-    feature_upstream, inputs = feature_inputs(
-        store, data.upstream, tissue=tissue, missions=data.missions + data.holdout_missions,
-        feature_sets=list(model_settings.feature_sets), protocol=settings.protocol)
+    fold_version = lomo_folds_data_version(store, tissue)
+    # What the features were computed from, as lomo_folds recorded it when it built them.
+    inputs = {k: v for k, v in ((built or {}).get("feature_inputs") or {}).items() if k in model_settings.feature_sets}
+    if "genes" in model_settings.feature_sets:
+        inputs["genes"] = {"from": [u for u in data.upstream if u["asset"] == "normalized_expression"]}
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={
@@ -134,8 +117,8 @@ def model_predictions(
             ),
             "sha256": sha,
             **provenance_metadata(
-                upstream=[{"asset": "lomo_folds", "partition": tissue, "data_version": fold_sha[:16]},
-                          *feature_upstream],
+                upstream=[{"asset": "lomo_folds", "partition": tissue, "data_version": fold_version},
+                          *data.upstream],
                 raw_files=data.raw_files,
                 protocol=settings.protocol,
                 extra={"feature_inputs": inputs},

@@ -13,7 +13,7 @@ from genebench_assets.defs.provenance import (
     combined_version, file_record, frame_markdown, gene_sets_upstream, provenance_metadata)
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, osdr_catalog, raw_counts, sample_metadata
-from genebench_assets.defs.study_partition import StudyPartition
+from genebench_assets.defs.study_partition import StudyPartition, absent_results
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.storage.table_store import TableStore
 
@@ -97,7 +97,6 @@ GENE_SET_FILES = "gene_set_files"  # the gene_sets asset's manifest: every file 
     group_name="pathways",
     partitions_def=study_partitions,
     deps=[normalized_expression, sample_metadata, gene_sets, raw_counts],
-    output_required=False,
     description="Pathway scores per collection (min size 15, max size 500): GSVA with the Gaussian kernel on "
     "log2 expression by default; GSVA with the Poisson kernel and ssGSEA when listed in "
     "GENEBENCH_PATHWAY_METHODS. Scored within each study (the seed protocol, SPEC §9: per-mission scoring centres every pathway "
@@ -106,7 +105,8 @@ GENE_SET_FILES = "gene_set_files"  # the gene_sets asset's manifest: every file 
 def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSettings,
                    gene_set_settings: GeneSetSettings, osdr_source: OsdrSource):
     study = StudyPartition.open(context, settings)
-    if study is None:
+    if study is None:  # an absent pair: its explicit record, no table (partitions.py)
+        yield from absent_results(context, settings)
         return
     expr, meta = study.read("normalized_expression"), study.read("sample_metadata")
     sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
@@ -141,7 +141,6 @@ def pathway_scores(context: dg.AssetExecutionContext, settings: GenebenchSetting
     group_name="pathways",
     partitions_def=study_partitions,
     deps=[raw_counts, sample_metadata],
-    output_required=False,
     description="DESeq2 (pydeseq2) Flight vs Ground per study pair on the binary samples: log2 fold change "
     "and Wald statistic per gene. Label-derived: used for NES only, never as a Category A feature "
     "(a leakage check enforces it).\n\n" + REAL_PAIRS_NOTE,
@@ -150,7 +149,8 @@ def differential_expression(context: dg.AssetExecutionContext, settings: Geneben
     from genebench_assets.science.expression.differential_expression import deseq2_flight_vs_ground
 
     study = StudyPartition.open(context, settings)
-    if study is None:
+    if study is None:  # an absent pair: its explicit record, no table (partitions.py)
+        yield from absent_results(context, settings)
         return
     de = deseq2_flight_vs_ground(study.read("raw_counts"), study.read("sample_metadata"))
     sha = study.write(de, "differential_expression")
@@ -170,7 +170,6 @@ def differential_expression(context: dg.AssetExecutionContext, settings: Geneben
     group_name="pathways",
     partitions_def=study_partitions,
     deps=[differential_expression, gene_sets, raw_counts],
-    output_required=False,
     description="Prerank GSEA (gseapy) on the DESeq2 Wald statistic: NES, p, padj, leading edge per "
     "pathway. Sign convention: positive NES = higher in Flight.\n\n" + REAL_PAIRS_NOTE,
 )
@@ -179,7 +178,8 @@ def pathway_nes(context: dg.AssetExecutionContext, settings: GenebenchSettings,
     from genebench_assets.science.pathways.prerank_gsea import prerank_nes
 
     study = StudyPartition.open(context, settings)
-    if study is None:
+    if study is None:  # an absent pair: its explicit record, no table (partitions.py)
+        yield from absent_results(context, settings)
         return
     de = study.read("differential_expression")
     sets, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)

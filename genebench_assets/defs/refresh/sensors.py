@@ -2,7 +2,8 @@
 
 `osdr_new_studies_sensor` polls the configured source for studies the catalog does not know. A study
 that can be placed is added to the run-time catalog (`catalog_additions.json`), its mission becomes a
-dynamic partition, and runs are requested for the new (tissue, mission) pairs; tissue-level assets
+dynamic partition, and runs are requested for the new (tissue, mission) pairs, and for the new mission's
+absent pairs their "absent" records (automation ignores those; defs/partitions.py); tissue-level assets
 follow through declarative automation (`genebench_automation`), only for the tissue concerned, and a
 failed blocking check stops the propagation. A study that cannot be placed is reported in the tick and
 listed as pending in `osdr_catalog`. A weekly schedule re-checks everything as a safety net."""
@@ -10,7 +11,8 @@ listed as pending in `osdr_catalog`. A weekly schedule re-checks everything as a
 
 import dagster as dg
 
-from genebench_assets.defs.jobs import catalog_job, study_job
+from genebench_assets.defs.jobs import catalog_job, nes_study_job, study_job
+from genebench_assets.defs.partitions import ABSENT_PAIR_RUN_TAG
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.osdr.catalog_additions import load_additions, load_pending, save_additions
@@ -27,7 +29,7 @@ def discover(settings: GenebenchSettings, source: OsdrSource):
 
 @dg.sensor(
     name="osdr_new_studies_sensor",
-    jobs=[catalog_job, study_job],
+    jobs=[catalog_job, study_job, nes_study_job],
     minimum_interval_seconds=3600,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Polls OSDR (or the mirror / demo) for mouse bulk RNA-seq studies of the catalog's tissues "
@@ -62,12 +64,31 @@ def osdr_new_studies_sensor(context: dg.SensorEvaluationContext, settings: Geneb
             partition_key=dg.MultiPartitionKey({"tissue": tissue, "mission": mission}),
             tags={"genebench/reason": "new OSDR study"},
         ))
+    requests += absent_pair_requests(catalog.tissues, new_missions, set(placement.new_pairs))
     for p in placement.pending:
         context.log.warning(f"pending {p['osd']}: {p['reason']}")
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest("mission", new_missions)] if new_missions else [],
     )
+
+
+def absent_pair_requests(tissues, new_missions, real_pairs) -> list[dg.RunRequest]:
+    """Runs that record the absent pairs of a new mission (every per-study asset, data version "absent";
+    partitions.py), so its partitions are never shown as missing work. Automation ignores absent
+    records (partitions.RecordedAsAbsent): no tissue re-runs for a mission it has no study in. Tagged
+    ABSENT_PAIR_RUN_TAG so the runs list tells them apart."""
+    requests = []
+    for mission in new_missions:
+        for tissue in tissues:
+            if (tissue, mission) in real_pairs:
+                continue
+            key = dg.MultiPartitionKey({"tissue": tissue, "mission": mission})
+            for job in (study_job, nes_study_job):
+                requests.append(dg.RunRequest(
+                    run_key=f"absent-{job.name}-{tissue}-{mission}", job_name=job.name, partition_key=key,
+                    tags={ABSENT_PAIR_RUN_TAG: "true", "genebench/reason": "absent pair of a new mission"}))
+    return requests
 
 
 weekly_recheck = dg.ScheduleDefinition(
@@ -84,6 +105,9 @@ automation = dg.AutomationConditionSensorDefinition(
     target=dg.AssetSelection.all() - dg.AssetSelection.groups("llm"),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
+    # Evaluated in the code server: study_rollup_condition uses a custom condition (RecordedAsAbsent,
+    # defs/partitions.py) that the daemon could not deserialize.
+    use_user_code_server=True,
     description="Evaluates the assets' automation conditions: tissue-level assets follow new or changed studies.",
 )
 

@@ -10,13 +10,16 @@ from genebench_assets.defs.partitions import CATALOG, real_pairs_markdown, study
 from genebench_assets.defs.provenance import catalog_files, frame_markdown, provenance_metadata, raw_files_markdown
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.defs.study_partition import StudyPartition
+from genebench_assets.defs.study_partition import StudyPartition, absent_results
 from genebench_assets.science.osdr.catalog_additions import load_pending
 from genebench_assets.science.storage.table_store import TableStore
 
 REAL_PAIRS_NOTE = (
-    "Partitioned by tissue x mission. Only the pairs in the catalog are real studies; the others "
-    "are never materialized and stay grey in the partition grid.\n\n" + real_pairs_markdown(CATALOG)
+    "Partitioned by tissue x mission. Only the pairs in the catalog (below) are real studies. Every "
+    "other pair is **absent**: it is materialized as an explicit record (data version `absent`, "
+    "metadata `absent: (tissue, mission) is not a study in the catalog`, no table written), so "
+    "\"Materialize all\" completes, and it is never counted as a study or as missing work.\n\n"
+    + real_pairs_markdown(CATALOG)
 )
 
 
@@ -59,7 +62,8 @@ def osdr_catalog(context: dg.AssetExecutionContext, settings: GenebenchSettings)
             "n_pending": len(pending),
             "missions": dg.MetadataValue.json(missions),
             "real_pairs": dg.MetadataValue.md(real_pairs_markdown(catalog)),
-            "excluded_studies": dg.MetadataValue.md(frame_markdown(excluded.set_index("osd"))),
+            "excluded_studies": dg.MetadataValue.md(frame_markdown(excluded.set_index("osd")) if len(excluded)
+                                                    else "no excluded studies"),
             "pending_studies": dg.MetadataValue.json(pending),
             "catalog_file": catalog.source,
             **provenance_metadata(upstream=[], raw_files=catalog_files(catalog.source, settings.path())),
@@ -73,7 +77,6 @@ def osdr_catalog(context: dg.AssetExecutionContext, settings: GenebenchSettings)
     group_name="sources",
     partitions_def=study_partitions,
     deps=[osdr_catalog],
-    output_required=False,
     description="Gene x sample counts of the study or studies of a (tissue, mission) pair, with the "
     "provenance of every raw file (accession, file name, URL or path, size, sha256).\n\n" + REAL_PAIRS_NOTE,
 )
@@ -81,7 +84,8 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
     from genebench_assets.science.osdr.parsing import assemble_pair
 
     part = StudyPartition.open(context, settings)
-    if part is None:
+    if part is None:  # an absent pair: its explicit record, no table (partitions.py)
+        yield from absent_results(context, settings)
         return
     tissue, mission, store = part.tissue, part.mission, part.store
     catalog = settings.catalog()
@@ -125,7 +129,6 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
     group_name="sources",
     partitions_def=study_partitions,
     deps=[raw_counts],
-    output_required=False,
     description="Per sample: group (Flight / GC / VC / BC / AG) parsed from the file's group column "
     "(SPEC §3), binary label, strain parsed from the sample name, the QC flags of SPEC §4.2, and why "
     "any sample was excluded.\n\n" + REAL_PAIRS_NOTE,
@@ -135,7 +138,8 @@ def sample_metadata(context: dg.AssetExecutionContext, settings: GenebenchSettin
     from genebench_assets.science.expression.sample_qc import apply_qc, mission_eligibility, qc_flags
 
     study = StudyPartition.open(context, settings)
-    if study is None:
+    if study is None:  # an absent pair: its explicit record, no table (partitions.py)
+        yield from absent_results(context, settings)
         return
     counts, samples = study.read("raw_counts"), study.read("raw_samples")
     # QC is per study (SPEC §4.2): a pair may hold two studies (skin MHU-2).

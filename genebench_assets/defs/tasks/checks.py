@@ -10,7 +10,9 @@ import dagster as dg
 
 from genebench_assets.defs.check_results import to_check_result
 from genebench_assets.defs.partitions import tissue_partitions
+from genebench_assets.defs.pathways.resources import GeneSetSettings
 from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.tissue_inputs import load_tissue
 from genebench_assets.science.tasks import leakage_checks
@@ -152,3 +154,37 @@ def leakage_fold_labels_match_raw_group_strings(context, settings: GenebenchSett
         [(f.fold_id, leakage_checks.fold_labels_match_raw_group_strings(f, evidence))
          for f in _folds(context, settings)],
         "fold labels vs raw group strings; class minimums"))
+
+
+@_check("leakage_pathway_features_match_training_only_gsva",
+        "8. The pathway fold features lomo_folds wrote (the matrices model_predictions reads) vs the same "
+        "features re-computed here without the fold's record: strict - GSVA with the duplicated-symbol choice "
+        "and kernel CDFs fitted on the fold's training samples of the raw-file training missions (a builder "
+        "that fitted on the test mission or all samples fails); seed - the stored per-study GSVA scores "
+        "combined as published. Passes with nothing to compare when the pathways feature set was not built.")
+def leakage_pathway_features_match_training_only_gsva(context, settings: GenebenchSettings,
+                                                      gene_set_settings: GeneSetSettings, osdr_source: OsdrSource):
+    from genebench_assets.defs.pathways import fold_features
+    from genebench_assets.science.check_outcome import CheckOutcome
+
+    store = settings.table_store()
+    tissue = context.partition_key
+    manifest = fold_features.read_manifest(store, tissue)
+    if not manifest or not manifest.get("pathways"):
+        built = (manifest or {}).get("feature_sets", [])
+        return to_check_result(CheckOutcome(True, f"no pathway fold features built (feature sets: {built})",
+                                            {"feature_sets": built}))
+    data = _tissue(context, settings)
+    evidence = _evidence(context, settings, data)
+    inputs = fold_features.pathway_fold_inputs(data, settings, gene_set_settings, osdr_source,
+                                               protocol=settings.protocol)
+    outcomes = []
+    for f in _folds(context, settings):
+        if f.fold_id not in manifest["pathways"]["tables"]:
+            outcomes.append((f.fold_id, CheckOutcome(False, "no stored pathway matrix", {},
+                                                     ["lomo_folds wrote no pathway matrix for this fold"])))
+            continue
+        features = store.read_frame(fold_features.FOLD_FEATURES, tissue, "pathways", f.fold_id)
+        outcomes.append((f.fold_id, leakage_checks.pathway_features_match_training_only_gsva(
+            f, features, evidence, protocol=settings.protocol, expression=data.expression, **inputs.kwargs())))
+    return to_check_result(_all_folds(outcomes, "stored pathway fold features vs their re-computation"))

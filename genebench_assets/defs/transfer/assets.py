@@ -10,9 +10,13 @@ import pandas as pd
 
 from genebench_assets.defs.code_versions import code_version_of
 from genebench_assets.defs.expression.assets import normalized_expression
+from genebench_assets.defs.models.resources import ModelSettings
+from genebench_assets.defs.pathways.assets import gene_sets, nes_conservation, pathway_scores
+from genebench_assets.defs.pathways.resources import GeneSetSettings
+from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.partitions import by_tissue, study_rollup_condition, tissue_partitions
 from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings, default_shared_data
+from genebench_assets.defs.settings import GenebenchSettings, default_shared_data, from_env
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.tissue_inputs import load_tissue
@@ -96,35 +100,64 @@ def transfer_pair_folds(context: dg.AssetExecutionContext, settings: GenebenchSe
     code_version=code_version_of(__file__, "transfer_predictions"),
     group_name="transfer",
     partitions_def=tissue_partitions,
-    deps=[transfer_pair_folds, dg.AssetDep(normalized_expression, partition_mapping=by_tissue)],
+    # Pathway features read the gene-set files (strict: GSVA inside the pair, reference = training
+    # mission) or, under seed, the stored per-study GSVA scores: both declared.
+    deps=[transfer_pair_folds, gene_sets,
+          *(dg.AssetDep(a, partition_mapping=by_tissue) for a in (normalized_expression, pathway_scores))],
     automation_condition=study_rollup_condition(),
     description="Scores of every pair's test samples by PCA-LR (SPEC §6, fitted on the training mission) and "
     "by the LFC-direction method (u = unit(mean Flight - mean Ground) on the training mission, score = "
-    "(x - mean Ground_train) . u on the pair's log2 features).",
+    "(x - mean Ground_train) . u), per feature set of `model_settings.feature_sets`: the pair's genes (log2), "
+    "and pathway scores built by Category A's pathway builder on the same pair fold (strict: GSVA with the "
+    "kernel reference = the training mission's samples the fold recorded; seed: the stored per-study GSVA).",
 )
-def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchSettings,
+                         model_settings: ModelSettings, gene_set_settings: GeneSetSettings,
+                         osdr_source: OsdrSource) -> dg.MaterializeResult:
+    from types import SimpleNamespace
+
+    from genebench_assets.defs.pathways.fold_features import pathway_fold_matrices
     from genebench_assets.science.evaluation.transfer_evaluation import TRANSFER_MODELS, pair_predictions
 
     tissue = context.partition_key
     store = settings.table_store()
     payload, folds = read_pair_folds(store, tissue)
-    preds = pair_predictions(folds, _pair_expression(store, tissue, payload), TRANSFER_MODELS)
+    expression = _pair_expression(store, tissue, payload)
+    feature_sets = [f for f in ("genes", "pathways") if f in model_settings.feature_sets]
+    unknown = sorted(set(model_settings.feature_sets) - {"genes", "pathways"})
+    if unknown or not feature_sets:
+        raise dg.Failure(f"model_settings.feature_sets = {list(model_settings.feature_sets)}: "
+                         f"unknown {unknown} (known: genes, pathways)")
+    # The one pathway fold builder of Category A (defs/pathways/fold_features.py); it needs the
+    # tissue name and the expression of the pair's promoted study versions.
+    tissue_view = SimpleNamespace(tissue=tissue, expression=expression)
+    collection = gene_set_settings.primary(osdr_source.mode, osdr_source.demo_root(settings.data_dir)) \
+        if "pathways" in feature_sets else None
+    preds = pair_predictions(
+        folds, expression, TRANSFER_MODELS, feature_sets=feature_sets,
+        pathway_matrices=lambda fold: pathway_fold_matrices(fold, tissue_view, settings, gene_set_settings,
+                                                            osdr_source, collection))
     _, sha = store.write_frame(preds, "transfer_predictions", tissue)
+    context.log.info(f"{tissue}: {len(folds)} pairs x {feature_sets} x {list(TRANSFER_MODELS)}")
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
-        metadata={"models": list(TRANSFER_MODELS), "n_pairs": len(folds), "n_rows": len(preds), "sha256": sha,
+        metadata={"models": list(TRANSFER_MODELS), "feature_sets": feature_sets,
+                  "pathway_collection": collection or "(no pathway features)",
+                  "pathway_features": ("GSVA in the pair, reference = training mission" if settings.protocol == "strict"
+                                       else "stored per-study GSVA (seed)") if collection else "none",
+                  "n_pairs": len(folds), "n_rows": len(preds), "sha256": sha,
                   "table": str(store.path("transfer_predictions", tissue))},
     )
 
 
 def _tissue_markdown(task_id, tissue, tissue_rows: pd.DataFrame) -> str:
     lines = [f"### {task_id} {tissue} — cross-mission transfer (SPEC §8: no GO rule)", "",
-             "| model | pairs | mean AUROC [95% CI over pairs] | AUROC>=0.70 | p<0.05 | pairs n_test>=10: n / mean / >=0.70 / p<0.05 | pooled AUROC [CI] | Category A GO rule |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| features | model | pairs | mean AUROC [95% CI over pairs] | AUROC>=0.70 | p<0.05 | pairs n_test>=10: n / mean / >=0.70 / p<0.05 | pooled AUROC [CI] | Category A GO rule |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for _, r in tissue_rows.iterrows():
         lo, hi = r["mean_auroc_ci"]
         large_mean = "–" if r["large_mean_auroc"] is None or pd.isna(r["large_mean_auroc"]) else f"{r['large_mean_auroc']:.3f}"
-        lines.append(f"| {r['model']} | {r['n_pairs']} | {r['mean_auroc']:.3f} [{lo:.3f}, {hi:.3f}] | {r['n_auroc_ge_0_70']} | "
+        lines.append(f"| {r.get('feature_set', 'genes')} | {r['model']} | {r['n_pairs']} | {r['mean_auroc']:.3f} [{lo:.3f}, {hi:.3f}] | {r['n_auroc_ge_0_70']} | "
                      f"{r['n_p_lt_0_05']} | {r['n_large_pairs']} / {large_mean} / {r['n_large_auroc_ge_0_70']} / "
                      f"{r['n_large_p_lt_0_05']} | {r['pooled_auroc']:.3f} [{r['pooled_ci_lower']:.3f}, "
                      f"{r['pooled_ci_upper']:.3f}] | {'GO' if r['category_a_go'] else 'NO-GO'} |")
@@ -152,7 +185,7 @@ def transfer_evaluation(context: dg.AssetExecutionContext, settings: GenebenchSe
     pairs, tissue_rows = evaluate_pairs(preds, folds, protocol=settings.protocol)
     store.write_frame(pairs, "transfer_evaluation_pairs", tissue)
     _, sha = store.write_json(tissue_rows.to_dict(orient="records"), "transfer_evaluation", tissue)
-    per_pair = pairs[["fold_id", "model", "auroc", "ci_lower", "ci_upper", "perm_p", "n_test"]].round(3)
+    per_pair = pairs[["fold_id", "feature_set", "model", "auroc", "ci_lower", "ci_upper", "perm_p", "n_test"]].round(3)
     metadata = {
         "task_id": payload["task_id"], "protocol": settings.protocol, "sha256": sha,
         "summary": dg.MetadataValue.md(_tissue_markdown(payload["task_id"], tissue, tissue_rows)),
@@ -160,7 +193,7 @@ def transfer_evaluation(context: dg.AssetExecutionContext, settings: GenebenchSe
         "skipped_pairs": dg.MetadataValue.json(payload["skipped"]),
     }
     for _, r in tissue_rows.iterrows():
-        metadata[f"mean_auroc_{r['model']}"] = float(r["mean_auroc"])
+        metadata[f"mean_auroc_{r['feature_set']}_{r['model']}"] = float(r["mean_auroc"])
     upstream = [{"asset": a, "partition": tissue, "data_version": store.sha256(a, tissue, **kw)[:16]}
                 for a, kw in (("transfer_predictions", {}), (PAIR_FOLDS, {"ext": "json"}))]
     metadata.update(provenance_metadata(upstream=upstream, raw_files=store.read_json(PAIR_RAW_FILES, tissue),
@@ -168,9 +201,90 @@ def transfer_evaluation(context: dg.AssetExecutionContext, settings: GenebenchSe
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=metadata)
 
 
+class NesVsTransferConfig(dg.Config):
+    feature_set: str = "genes"  # the published relation used B's gene-level PCA-LR mean AUROC
+    model: str = "pca_lr"
+    collection: str = ""  # empty: the primary gene-set collection (the first configured)
+
+
+NES_VS_TRANSFER = "nes_conservation_vs_b_transfer"
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "nes_conservation_vs_b_transfer"),
+    group_name="transfer",
+    # Unpartitioned: reads every tissue partition of both (Dagster's default mapping to an unpartitioned asset).
+    deps=[transfer_evaluation, nes_conservation],
+    description="NES conservation vs cross-mission transfer (SPEC §8) from OUR assets: per tissue, the mean "
+    "Spearman r of the missions' NES vectors (nes_conservation) and the tissue's Category B mean transfer "
+    "AUROC (transfer_evaluation, PCA-LR on genes by default); Spearman rank correlation over every tissue "
+    "that has both, reported with n and p, every catalog tissue listed (the ones lacking a value with what "
+    "they lack). The published script hard-coded its AUROCs and dropped a tissue (issue 11 defect 6); the "
+    "release-sourced reproduction of that file is `nes_conservation_vs_transfer` (group categories).",
+)
+def nes_conservation_vs_b_transfer(context: dg.AssetExecutionContext, config: NesVsTransferConfig,
+                                   settings: GenebenchSettings, gene_set_settings: GeneSetSettings,
+                                   osdr_source: OsdrSource) -> dg.MaterializeResult:
+    from genebench_assets.science.categories.nes_transfer import rank_correlation
+    from genebench_assets.science.storage.table_store import TableNotFoundError, TableStore
+
+    store = settings.table_store()
+    plain = TableStore(settings.data_dir)  # nes_conservation does not depend on the protocol
+    collection = config.collection or gene_set_settings.primary(osdr_source.mode, osdr_source.demo_root(settings.data_dir))
+    tissues = list(settings.catalog().tissues)
+    nes, transfer, rows, upstream = {}, {}, [], []
+    for tissue in tissues:
+        row = {"tissue": tissue, "nes_mean_r": None, "n_nes_pairs": 0, "transfer_auroc": None, "transfer_ci": None,
+               "n_transfer_pairs": 0}
+        try:
+            doc = plain.read_json("nes_conservation", tissue)
+            upstream.append({"asset": "nes_conservation", "partition": tissue,
+                             "data_version": plain.sha256("nes_conservation", tissue, ext="json")[:16]})
+            if collection not in doc:
+                raise dg.Failure(f"nes_conservation {tissue}: no collection {collection!r} (has {sorted(doc)}) in "
+                                 f"{plain.path('nes_conservation', tissue, ext='json')}")
+            row.update(nes_mean_r=doc[collection].get("mean"), n_nes_pairs=doc[collection].get("n_pairs", 0))
+        except TableNotFoundError:
+            row["nes_missing"] = "nes_conservation not materialized (genebench materialize --nes)"
+        try:
+            summary = store.read_json("transfer_evaluation", tissue)
+            upstream.append({"asset": "transfer_evaluation", "partition": tissue,
+                             "data_version": store.sha256("transfer_evaluation", tissue, ext="json")[:16]})
+            hit = [r for r in summary if r.get("feature_set", "genes") == config.feature_set and r["model"] == config.model]
+            if hit:
+                row.update(transfer_auroc=float(hit[0]["mean_auroc"]), transfer_ci=list(hit[0]["mean_auroc_ci"]),
+                           n_transfer_pairs=int(hit[0]["n_pairs"]))
+            else:
+                row["transfer_missing"] = f"no {config.feature_set}/{config.model} row in transfer_evaluation"
+        except TableNotFoundError:
+            row["transfer_missing"] = "transfer_evaluation not materialized (genebench materialize --categories)"
+        nes[tissue], transfer[tissue] = row["nes_mean_r"], row["transfer_auroc"]
+        rows.append(row)
+    rc = rank_correlation(nes, transfer)
+    rc["transfer_source"] = f"transfer_evaluation ({settings.protocol}, {config.feature_set}, {config.model})"
+    doc = {"protocol": settings.protocol, "collection": collection, "feature_set": config.feature_set,
+           "model": config.model, "tissues": rows, "rank_correlation": rc}
+    _, sha = store.write_json(doc, NES_VS_TRANSFER)
+    table = pd.DataFrame(rows).set_index("tissue")[["nes_mean_r", "n_nes_pairs", "transfer_auroc", "n_transfer_pairs"]]
+    headline = (f"Spearman rho = {rc['rho']:.3f}, p = {rc['p']:.3f}, n = {rc['n']} tissues" if rc["rho"] is not None
+                else f"not computed: {rc['note']}")
+    if rc["excluded"]:
+        context.log.warning(f"{NES_VS_TRANSFER}: tissues without both values: {rc['excluded']}")
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(sha[:16]),
+        metadata={"spearman_rho": rc["rho"] if rc["rho"] is not None else float("nan"),
+                  "spearman_p": rc["p"] if rc["p"] is not None else float("nan"), "n_tissues": rc["n"],
+                  "rank_correlation": headline, "excluded_tissues": dg.MetadataValue.json(rc["excluded"]),
+                  "tissues": dg.MetadataValue.md(frame_markdown(table.round(3))), "sha256": sha,
+                  "table": str(store.path(NES_VS_TRANSFER, ext="json")),
+                  **provenance_metadata(upstream=upstream, raw_files=[], protocol=settings.protocol)},
+    )
+
+
 class NegativeControlConfig(dg.Config):
     model: str = "pca_lr"
-    n_permutations: int = 100  # refits per fold for NC1
+    # refits per fold for NC1 (GENEBENCH_NC1_PERMUTATIONS: `genebench materialize --categories` passes no run config)
+    n_permutations: int = from_env("GENEBENCH_NC1_PERMUTATIONS", "100", int)
     housekeeping_symbols: str = ""  # empty: ../shared/data/gene_sets/housekeeping_mouse_58.txt
     symbol_map: str = ""  # empty: the release's processed/ensembl_symbol_map.csv
 

@@ -136,8 +136,6 @@ def run_task(release_dir: Path | str, task_id: str, protocol: str = "seed", db: 
              n_bootstrap: int | None = None, n_permutations: int | None = None, check: bool = True) -> dict:
     """One D task with pathway features, in the published ``feature_modes.pathway`` layout.
     ``check=False`` leaves the class minimums to the caller (the Dagster asset check)."""
-    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
-
     from genebench_assets.science.protocols import check_protocol
 
     check_protocol(protocol, "condition-prediction protocol")
@@ -148,6 +146,18 @@ def run_task(release_dir: Path | str, task_id: str, protocol: str = "seed", db: 
     rule = DuplicateRows.SEED_LAST if protocol == "seed" else DuplicateRows.OWN_MISSION
     scores, source = release_samples.stacked_scores(release_dir, tissue, db, release_samples.SEED_TISSUE_MISSIONS[tissue], rule)
     X = np.nan_to_num(scores.loc[y_s.index].values.astype(float), nan=0.0)
+    out = evaluate_features(X, y_s, task_id, n_bootstrap=n_bootstrap, n_permutations=n_permutations)
+    out["_details"].update(protocol=protocol, row_source={s: source[s] for s in y_s.index})
+    return out
+
+
+def evaluate_features(X: np.ndarray, y_s: pd.Series, task_id: str, *, n_bootstrap: int | None = None,
+                      n_permutations: int | None = None) -> dict:
+    """The D evaluation of one feature matrix (rows = `y_s`'s samples, in its order), any feature set:
+    the published cross-validation rule, macro-F1, accuracy, per-class F1, confusion matrix, bootstrap
+    CI and permutation p (module docstring)."""
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+
     y = y_s.values.astype(str)
     minority = int(y_s.value_counts().min())
     loo = task_id.startswith(("D4", "D6")) or (task_id.startswith("D5") and minority <= LOO_MAX_MINORITY)
@@ -162,7 +172,7 @@ def run_task(release_dir: Path | str, task_id: str, protocol: str = "seed", db: 
     per_class = classification_report(y, y_pred, output_dict=True, zero_division=0)
     ci_low, ci_high = multiclass_metrics.bootstrap_macro_f1_ci(y, y_pred, n_boot) if n_boot else (float("nan"), float("nan"))
     out = {
-        "n_features": int(scores.shape[1]),
+        "n_features": int(X.shape[1]),
         "macro_f1": multiclass_metrics.macro_f1(y, y_pred),
         "accuracy": float(accuracy_score(y, y_pred)),
         "ci_low": ci_low, "ci_high": ci_high,
@@ -174,7 +184,23 @@ def run_task(release_dir: Path | str, task_id: str, protocol: str = "seed", db: 
     if task_id != "D3":          # the published D3 entry carries no per-sample lists
         out["y_true"] = y.tolist()
         out["y_pred"] = y_pred.tolist()
-    out["_details"] = {"cv": cv, "n_permutations": n_perm, "n_bootstrap": n_boot, "protocol": protocol,
-                       "samples": list(y_s.index),
-                       "class_counts": class_counts(y_s), "row_source": {s: source[s] for s in y_s.index}}
+    out["_details"] = {"cv": cv, "n_permutations": n_perm, "n_bootstrap": n_boot, "samples": list(y_s.index),
+                       "class_counts": class_counts(y_s)}
     return out
+
+
+def source_task_samples(metadata: pd.DataFrame, task_id: str) -> pd.Series:
+    """The task's samples and classes from our own sample_metadata (demo, live, mirror): QC-kept samples
+    of the task's tissue; strain from the metadata's parsed strain; gravity from the group (Flight = uG,
+    GC, AG). Same rules as the release (`task_labels`)."""
+    m = metadata.copy()
+    if "sample_id" in m.columns:
+        m = m.set_index("sample_id")
+    m.index = m.index.astype(str)
+    m = m[m["tissue"].astype(str) == TASKS[task_id]["tissue"]]
+    if "excluded" in m.columns:
+        m = m[~m["excluded"].fillna(False).astype(bool)]
+    frame = pd.DataFrame({"mission": m["mission"].astype(str), "group": m["group"].astype(str),
+                          "strain_release": m["strain"].astype(str), "strain_name": m["strain"].astype(str),
+                          "gravity": np.nan, "binary": m["label"]}, index=m.index)
+    return task_labels(frame, task_id)

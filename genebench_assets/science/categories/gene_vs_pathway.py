@@ -53,3 +53,29 @@ def pathway_lomo_aurocs(release_dir: Path | str, tissue: str, protocol: str = "s
         per_fold[test_mission] = metrics.auroc(labels[test], s)
     mean = float(np.nanmean(list(per_fold.values()))) if per_fold else float("nan")
     return mean, per_fold
+
+
+def side_by_side(summary, folds) -> dict:
+    """J5 on a source with gene-level matrices (demo, live, mirror): Category A's evaluation of the same
+    LOMO folds with gene and pathway features, per model. `summary` / `folds`: the evaluation_summary /
+    evaluation_folds tables (rows per feature set and model). Returns {"models": {model: {gene_mean_auroc,
+    pathway_mean_auroc, difference (pathway - gene), gene_per_fold, pathway_per_fold}}, "missing": ...};
+    controls (negative, positive_control:*) are left out: J5 compares feature sets, not controls."""
+    sets = set(summary["feature_set"])
+    missing = sorted({"genes", "pathways"} - sets)
+    out = {"models": {}, "missing_feature_sets": missing}
+    if missing:
+        return out
+    keep = summary[~summary["model"].astype(str).str.contains("control")]
+    lomo = folds[~folds["fold_id"].astype(str).str.endswith("_holdout")]
+    for model, g in keep.groupby("model", sort=True):
+        by_set = g.set_index("feature_set")
+        if not {"genes", "pathways"} <= set(by_set.index):
+            continue
+        per = {fs: {str(r["test_mission"]): float(r["auroc"]) for _, r in
+                    lomo[(lomo["model"] == model) & (lomo["feature_set"] == fs)].iterrows()} for fs in ("genes", "pathways")}
+        gene, pathway = float(by_set.loc["genes", "mean_auroc"]), float(by_set.loc["pathways", "mean_auroc"])
+        out["models"][str(model)] = {"gene_mean_auroc": gene, "pathway_mean_auroc": pathway,
+                                     "difference": pathway - gene, "gene_per_fold": per["genes"],
+                                     "pathway_per_fold": per["pathways"]}
+    return out

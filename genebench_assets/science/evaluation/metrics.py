@@ -78,16 +78,24 @@ def _compact_left(mask: np.ndarray, values: list[np.ndarray], fill_last: bool = 
     return out
 
 
-def _sorted_curve(ys: np.ndarray, ss: np.ndarray):
-    """From rows sorted by descending score: per-row ROC points (fps, tps) after sklearn's
-    ``drop_intermediate``, left-compacted, and the number of kept points per row."""
+def threshold_counts(ys: np.ndarray, ss: np.ndarray):
+    """From rows sorted by descending score: cumulative (fps, tps) at each distinct score (ties are
+    one threshold, as scikit-learn's ``_binary_clf_curve``), left-compacted; the number of thresholds
+    per row; and the number of positives per row. Shared by the ROC and precision-recall curves."""
     b, n = ss.shape
     tps_all = np.cumsum(ys, axis=1)
     end = np.ones((b, n), dtype=bool)
     end[:, :-1] = ss[:, :-1] != ss[:, 1:]            # last index of each tie group = a threshold
     fps_all = (np.arange(n, dtype=np.float64) + 1.0)[None, :] - tps_all
     fps, tps = _compact_left(end, [fps_all, tps_all])
-    n_thr = end.sum(axis=1)
+    return fps, tps, end.sum(axis=1), tps_all[:, -1]
+
+
+def _sorted_curve(ys: np.ndarray, ss: np.ndarray):
+    """From rows sorted by descending score: per-row ROC points (fps, tps) after sklearn's
+    ``drop_intermediate``, left-compacted, and the number of kept points per row."""
+    b, n = ss.shape
+    fps, tps, n_thr, _ = threshold_counts(ys, ss)
     # drop_intermediate: drop a middle point when both second differences are 0 (collinear)
     j = np.arange(n)[None, :]
     d2f = np.zeros((b, n))

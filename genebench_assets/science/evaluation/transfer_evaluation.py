@@ -6,8 +6,11 @@ AUROC, CI, p and every random draw.
 - `lfc_direction_scores(X_train, y_train, X_test)`: SPEC §8's "LFC" method, u = unit(mean Flight -
   mean Ground) on the training mission, score = (x - mean Ground_train) . u, on the log2 features of
   the pair (variance-filtered on mission i, not z-scored: the direction is a log fold change).
-- `pair_predictions(folds, expression, models)` -> rows (fold_id, model, sample_id, score).
-- `evaluate_pairs(preds, folds, protocol)` -> (per-pair rows, per-model tissue summaries): SPEC §8's
+- `pair_predictions(folds, expression, models, pathway_matrices=None)` -> rows (fold_id, feature_set,
+  model, sample_id, score): gene features from the fold's own genes, and - when `pathway_matrices`
+  (fold -> (X_train, y_train, X_test), the Category A pathway builder) is given - pathway features of
+  the same folds, so both feature sets share one fold, one set of checks and one evaluation.
+- `evaluate_pairs(preds, folds, protocol)` -> (per-pair rows, per (feature set, model) tissue summaries): SPEC §8's
   transfer pattern (mean, bootstrap CI over pairs, counts; `categories.cross_mission`), the pooled
   AUROC and, for comparison with the published B evaluator, Category A's GO fields (SPEC §8: B has
   no GO rule; `go_rule` says so).
@@ -19,7 +22,7 @@ AUROC, CI, p and every random draw.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -53,22 +56,46 @@ def _scores(model: str, X_fit: pd.DataFrame, y_fit, X_test: pd.DataFrame) -> tup
     return classifiers.fit_predict(model, X_fit, y_fit, X_test)
 
 
-def predict_fold(fold: Fold, expression: pd.DataFrame, model: str) -> tuple[pd.Series, dict]:
-    """Scores of one fold's test samples by `model` ("lfc_direction" or a `classifiers` model name)."""
-    X_train, y_train, X_test = fold_matrices(fold, expression, zscore=model != LFC_DIRECTION)
+def predict_matrices(fold: Fold, X_train: pd.DataFrame, y_train: pd.Series, X_test: pd.DataFrame,
+                     model: str) -> tuple[pd.Series, dict]:
+    """Scores of one fold's test samples by `model` on given feature matrices, fitted on exactly the
+    rows the fold recorded for the model fit (`model_fit_rows`, as in Category A)."""
     X_fit, y_fit = model_fit_rows(fold, X_train, y_train)
     scores, info = _scores(model, X_fit, y_fit, X_test)
     return pd.Series(scores, index=X_test.index, name="score"), info
 
 
-def pair_predictions(folds: Sequence[Fold], expression: pd.DataFrame, models: Iterable[str] = TRANSFER_MODELS) -> pd.DataFrame:
+def predict_fold(fold: Fold, expression: pd.DataFrame, model: str) -> tuple[pd.Series, dict]:
+    """Scores of one fold's test samples by `model` ("lfc_direction" or a `classifiers` model name) on
+    the fold's genes (z-scored on the training ids, except for the LFC direction: a log fold change)."""
+    X_train, y_train, X_test = fold_matrices(fold, expression, zscore=model != LFC_DIRECTION)
+    return predict_matrices(fold, X_train, y_train, X_test, model)
+
+
+PREDICTION_COLUMNS = ["fold_id", "feature_set", "model", "sample_id", "score"]
+
+
+def pair_predictions(folds: Sequence[Fold], expression: pd.DataFrame, models: Iterable[str] = TRANSFER_MODELS, *,
+                     feature_sets: Sequence[str] = ("genes",),
+                     pathway_matrices: Callable[[Fold], tuple] | None = None) -> pd.DataFrame:
+    """Rows (fold_id, feature_set, model, sample_id, score). "pathways" needs `pathway_matrices`: fold ->
+    (X_train, y_train, X_test) pathway scores (computed once per fold, shared by the models)."""
+    unknown = sorted(set(feature_sets) - {"genes", "pathways"})
+    if unknown:
+        raise ValueError(f"unknown feature set(s) {unknown} (known: genes, pathways)")
+    if "pathways" in feature_sets and pathway_matrices is None:
+        raise ValueError("feature set 'pathways' needs pathway_matrices (fold -> X_train, y_train, X_test)")
+    models = list(models)
     rows = []
     for fold in folds:
-        for model in models:
-            scores, _ = predict_fold(fold, expression, model)
-            rows += [{"fold_id": fold.fold_id, "model": model, "sample_id": s, "score": float(v)}
-                     for s, v in scores.items()]
-    return pd.DataFrame(rows, columns=["fold_id", "model", "sample_id", "score"])
+        for feature_set in feature_sets:
+            matrices = pathway_matrices(fold) if feature_set == "pathways" else None
+            for model in models:
+                scores, _ = (predict_fold(fold, expression, model) if matrices is None
+                             else predict_matrices(fold, *matrices, model))
+                rows += [{"fold_id": fold.fold_id, "feature_set": feature_set, "model": model, "sample_id": s,
+                          "score": float(v)} for s, v in scores.items()]
+    return pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
 
 
 def evaluate_pairs(preds: pd.DataFrame, folds: Sequence[Fold], *, protocol: str, n_boot: int = 2000,
@@ -79,7 +106,10 @@ def evaluate_pairs(preds: pd.DataFrame, folds: Sequence[Fold], *, protocol: str,
     randomness = evaluation_randomness(protocol)
     by_id = {f.fold_id: f for f in folds}
     pair_rows, tissue_rows = [], []
-    for model, g in preds.groupby("model", sort=True):
+    if "feature_set" not in preds.columns:  # a gene-only table (before pathway features existed)
+        preds = preds.assign(feature_set="genes")
+    # Each (feature set, model) is evaluated alone, with the fold index as its random stream.
+    for (feature_set, model), g in preds.groupby(["feature_set", "model"], sort=True):
         per_pair, ys, ss = [], [], []
         for fold_index, (fold_id, gf) in enumerate(g.groupby("fold_id", sort=True)):
             fold = by_id[fold_id]
@@ -87,8 +117,9 @@ def evaluate_pairs(preds: pd.DataFrame, folds: Sequence[Fold], *, protocol: str,
             s = gf["score"].to_numpy()
             res = lomo_evaluation.evaluate_fold(y, s, randomness=randomness, fold_index=fold_index,
                                                 n_boot=n_boot, n_perm=n_perm)
-            res.update({"fold_id": fold_id, "model": model, "train_mission": fold.train_missions[0],
-                        "test_mission": fold.test_mission, "n_train": fold.n_train, "n_features": len(fold.genes)})
+            res.update({"fold_id": fold_id, "feature_set": feature_set, "model": model,
+                        "train_mission": fold.train_missions[0], "test_mission": fold.test_mission,
+                        "n_train": fold.n_train, "n_features": len(fold.genes) if feature_set == "genes" else None})
             per_pair.append(res)
             ys.append(y)
             ss.append(s)
@@ -96,7 +127,7 @@ def evaluate_pairs(preds: pd.DataFrame, folds: Sequence[Fold], *, protocol: str,
         pattern = transfer_pattern_summary(per_pair, n_boot=n_boot)
         a_style = lomo_evaluation.summarize_task(per_pair)
         pooled = lomo_evaluation.pooled_auroc(ys, ss, randomness=randomness, n_boot=n_boot)
-        tissue_rows.append({"model": model, **pattern, "std_auroc": a_style["std_auroc"],
+        tissue_rows.append({"feature_set": feature_set, "model": model, **pattern, "std_auroc": a_style["std_auroc"],
                             "mean_ci_lower": a_style["mean_ci_lower"], "mean_perm_p": a_style["mean_perm_p"],
                             "category_a_go": a_style["go"], **pooled})
     return pd.DataFrame(pair_rows), pd.DataFrame(tissue_rows)

@@ -9,7 +9,11 @@ for over 10 minutes. Here every call gets its own pool:
 - on any exit from `map_in_workers` (result, exception, KeyboardInterrupt / Dagster's termination)
   pending tasks are cancelled and the workers are killed in a `finally`.
 
-Results come back in task order, so they do not depend on the number of processes."""
+Results come back in task order, so they do not depend on the number of processes.
+
+Scheduling: with `costs`, tasks are submitted longest first (LPT), so the processes finish together
+instead of one fitting the last big model alone; `on_done(i)` is called in the calling process as
+task i finishes (progress in the run log). Neither changes any result."""
 
 from __future__ import annotations
 
@@ -36,18 +40,81 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def map_in_workers(fn: Callable[..., Any], arg_tuples: Iterable[Sequence[Any]], n_jobs: int) -> list[Any]:
-    """[fn(*args) for args in arg_tuples], on up to n_jobs worker processes (in-process if n_jobs <= 1)."""
+def lpt_order(costs: Sequence[float]) -> list[int]:
+    """Task indices, longest expected first (ties keep task order): the longest-processing-time
+    rule, which keeps the last finishing process from running alone for long."""
+    return sorted(range(len(costs)), key=lambda i: (-float(costs[i]), i))
+
+
+# Relative cost per (training sample x feature) of one fit, by model kind: only the order fits
+# start in depends on it (longest first), never a result. From the fit times model_predictions
+# records (model_fit_times): saga elastic-net LR runs thousands of epochs on gene features, XGBoost
+# (200 trees, depth 3) is the next, RF and PCA-LR are cheap, the negative control costs nothing.
+FIT_COST_PER_CELL = {"lr": 1.0, "xgb": 0.3, "rf": 0.05, "pca_lr": 0.01, "negative_control": 0.0}
+
+
+def expected_fit_cost(model: str, n_train: int, n_features: int) -> float:
+    """Relative expected cost of fitting `model` (a positive control costs what its model costs)."""
+    from genebench_assets.science.models.classifiers import MODEL_CONFIGS
+
+    name = model.split(":", 1)[1] if ":" in model else model
+    kind = MODEL_CONFIGS[name].kind if name in MODEL_CONFIGS else name
+    return float(n_train) * float(n_features) * FIT_COST_PER_CELL.get(kind, 0.1)
+
+
+def single_threaded(fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args) with one BLAS/OpenMP thread: floating-point sums (PCA's SVD) then do not depend on
+    how many threads a process gets, so results are the same for any n_jobs. It is also faster on a
+    shared 2-core machine: two workers with two BLAS threads each spin against each other."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return fn(*args)
+
+
+def timed_fit_predict(model: str, X_train, y_train, X_test, seed: int):
+    """(P(Flight) of the test rows, fit + predict seconds) of one single-threaded fit; a top-level
+    science function so a spawned worker imports only the science core, not the Dagster wiring."""
+    import functools
+    import time
+
+    from genebench_assets.science.models.classifiers import fit_predict
+
+    t0 = time.perf_counter()
+    scores, _ = single_threaded(functools.partial(fit_predict, seed=seed), model, X_train, y_train, X_test)
+    return scores, time.perf_counter() - t0
+
+
+def map_in_workers(fn: Callable[..., Any], arg_tuples: Iterable[Sequence[Any]], n_jobs: int, *,
+                   costs: Sequence[float] | None = None, on_done: Callable[[int], None] | None = None) -> list[Any]:
+    """[fn(*args) for args in arg_tuples], on up to n_jobs worker processes (in-process if n_jobs <= 1).
+
+    costs: expected relative cost of each task (any unit); longest are started first.
+    on_done: called with the task index as each task finishes, in the calling process."""
     arg_tuples = list(arg_tuples)
+    if costs is not None and len(costs) != len(arg_tuples):
+        raise ValueError(f"{len(costs)} costs for {len(arg_tuples)} tasks")
+    order = lpt_order(costs) if costs is not None else list(range(len(arg_tuples)))
     if n_jobs <= 1 or len(arg_tuples) <= 1:
-        return [fn(*args) for args in arg_tuples]
+        results: list[Any] = [None] * len(arg_tuples)
+        for i in order:
+            results[i] = fn(*arg_tuples[i])
+            if on_done:
+                on_done(i)
+        return results
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=min(n_jobs, len(arg_tuples)), mp_context=multiprocessing.get_context("spawn"),
         initializer=die_with_parent, initargs=(os.getpid(),))
     clean_exit = False
     try:
-        futures = [pool.submit(fn, *args) for args in arg_tuples]
-        results = [f.result() for f in futures]
+        # The pool's call queue is FIFO: submission order is start order.
+        futures = {pool.submit(fn, *arg_tuples[i]): i for i in order}
+        results = [None] * len(arg_tuples)
+        for future in concurrent.futures.as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            if on_done:
+                on_done(i)
         clean_exit = True
         return results
     finally:

@@ -21,6 +21,7 @@ Every error names the file and the offending value.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -186,11 +187,21 @@ def pathway_score_files(release_dir: Path | str, tissue: str, mission: str, db: 
 
 
 def read_score_file(path: Path) -> pd.DataFrame:
-    """One GSVA file: samples x pathways, float64."""
+    """One GSVA file: samples x pathways, float64 (the caller's own copy).
+
+    A LOMO task reads every mission's file once per fold, and `genebench reproduce` all tissues and
+    collections in one process: each file is parsed once per process (keyed by path, size and
+    modification time, so a changed file is read again)."""
+    st = Path(path).stat()
+    return _parsed_score_file(str(Path(path).resolve()), st.st_size, st.st_mtime_ns).copy()
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed_score_file(path: str, size: int, mtime_ns: int) -> pd.DataFrame:
     df = pd.read_csv(path, index_col=0)
     df.index = df.index.astype(str)
     df = df.drop(columns=[c for c in ("mission",) if c in df.columns])
-    non_numeric = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    non_numeric = [c for c, dtype in df.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
     if non_numeric:
         raise ReleaseError(f"{path}: column {non_numeric[0]!r} is not numeric")
     return df.astype(float)

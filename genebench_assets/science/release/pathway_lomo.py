@@ -69,15 +69,19 @@ class FoldFeatures:
 
 def fold_features(release_dir: Path | str, task: genelab_release.ReleaseTask, fold: genelab_release.ReleaseFold,
                   db: str) -> FoldFeatures:
-    """Step 1 for one fold."""
-    train = genelab_release.read_pathway_scores(release_dir, task.tissue, fold.train_missions, db)
-    test = genelab_release.read_pathway_scores(release_dir, task.tissue, [fold.test_mission], db)
-    shared = sorted(set(train.columns) & set(test.columns))
-    if not shared:
+    """Step 1 for one fold: the release's per-mission GSVA files (a mission with several files, skin
+    MHU-2, read as one) combined by `folds.fold_pathway_scores`, the same function the demo / live
+    seed protocol uses, then aligned to the task files' sample ids and order."""
+    from genebench_assets.science.tasks.folds import fold_pathway_scores
+
+    missions = [*fold.train_missions, fold.test_mission]
+    by_mission = {m: genelab_release.read_pathway_scores(release_dir, task.tissue, [m], db).T for m in missions}
+    scores = fold_pathway_scores(by_mission, missions).T  # samples x pathways, pathways sorted
+    if scores.shape[1] == 0:
         raise genelab_release.ReleaseError(f"{task.task_id} {fold.fold_id} ({db}): train and test share no pathway")
     where = f"{task.tissue} {db} GSVA scores"
-    X_train = genelab_release.align_samples(train[shared], fold.train_y.index, source=f"{where} ({', '.join(fold.train_missions)})")
-    X_test = genelab_release.align_samples(test[shared], fold.test_y.index, source=f"{where} ({fold.test_mission})")
+    X_train = genelab_release.align_samples(scores, fold.train_y.index, source=f"{where} ({', '.join(fold.train_missions)})")
+    X_test = genelab_release.align_samples(scores, fold.test_y.index, source=f"{where} ({fold.test_mission})")
     return FoldFeatures(task.task_id, task.tissue, db, fold.fold_id, fold.test_mission, fold.train_missions,
                         X_train, fold.train_y, X_test, fold.test_y)
 

@@ -27,10 +27,11 @@ Decisions
   fold gets the same gene list (the published `n_genes_before_var_filter` is constant per task).
 - Every step records the sample ids it read (`Fold.fitted_steps`); `fold_matrices` fits the z-score
   on exactly the ids recorded under "train_zscore", so the record is what is used. Steps fitted later,
-  in model_predictions, are recorded here too, so the blocking checks on lomo_folds see them:
-  STEP_MODEL_FIT (scaler + PCA + classifier; `model_fit_rows` selects exactly these rows) and, for the
-  pathway feature set, STEP_GSVA_REFERENCE (strict: the GSVA kernel reference, read by
-  defs/pathways/fold_features.py) or STEP_PATHWAY_SCORING (seed: the stored per-mission GSVA).
+  after the folds are recorded here too, so the blocking checks on lomo_folds see them:
+  STEP_MODEL_FIT (scaler + PCA + classifier in model_predictions; `model_fit_rows` selects exactly
+  these rows) and, for the pathway feature set, STEP_GSVA_REFERENCE (strict: the GSVA kernel
+  reference, which `pathway_features.fold_pathway_features` uses as recorded when lomo_folds builds
+  the fold's pathway matrix) or STEP_PATHWAY_SCORING (seed: the stored per-mission GSVA).
 - Skipped folds (test mission < `min_test` binary samples, or a class missing in test or train) are
   not returned as folds; `FoldList.skipped` holds each with its reason.
 """
@@ -360,12 +361,17 @@ def combine_mission_scores(scores_by_mission: Mapping[str, pd.DataFrame]) -> pd.
 
 
 def fold_pathway_scores(scores_by_mission: Mapping[str, pd.DataFrame], missions: Iterable[str]) -> pd.DataFrame:
-    """The pathways x samples scores of one fold's missions, the one implementation both pathway
-    builders use (`build_pathway_folds`, the seed path of defs/pathways/fold_features.py): pathways
-    present in every mission (in the order of the first, missions sorted), samples side by side, a
-    sample scored in several missions keeping its first (sorted) occurrence."""
+    """The pathways x samples scores of one fold's missions (SPEC §7, the published pathway LOMO): the
+    one implementation of the seed protocol's pathway fold features, used by `build_pathway_folds`,
+    `pathway_features.fold_pathway_features` (seed) and the exact release reproduction
+    (`science/release/pathway_lomo.fold_features`). Pathways present in every mission, sorted by name
+    (the published code sorted the shared pathways; the column order reaches the saga solver's sums,
+    so it matters for bit-exact numbers); samples side by side, a sample scored in several missions
+    keeping its first occurrence with missions sorted (thymus: MHU-2's file also scores the MHU-1
+    animals, MHU-1's own rows win, as published)."""
     frames = [scores_by_mission[m] for m in sorted(missions)]
     pathways = reduce(lambda a, b: a.intersection(b, sort=False), (f.index for f in frames))
+    pathways = pd.Index(sorted(pathways), name=frames[0].index.name)
     combined = pd.concat([f.loc[pathways] for f in frames], axis=1)
     combined.columns = combined.columns.astype(str)
     return combined.loc[:, ~combined.columns.duplicated(keep="first")]

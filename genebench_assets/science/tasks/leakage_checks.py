@@ -25,6 +25,9 @@ so each can fail on a leak the builder would not refuse by itself:
 7 `fold_labels_match_raw_group_strings`     fold labels vs labels re-derived from the raw files' group
                                              strings, and the SPEC §5 class minimums on the re-derived
                                              labels
+8 `pathway_features_match_training_only_gsva` the stored pathway fold matrix (what the model reads) vs
+                                             GSVA re-computed with kernels on the raw-file training
+                                             samples (strict) / the stored per-study scores (seed)
 and `text_llm_examples_from_train_only` for the text-LLM track's few-shot examples.
 
 The evidence of checks 1-3, 4 and 7 comes from `raw_sample_evidence`, which re-reads the raw files
@@ -72,6 +75,7 @@ __all__ = [
     "fingerprint_similarity",
     "no_expression_near_duplicates",
     "fold_labels_match_raw_group_strings",
+    "pathway_features_match_training_only_gsva",
     "text_llm_examples_from_train_only",
 ]
 
@@ -644,6 +648,102 @@ def fold_labels_match_raw_group_strings(
         failures,
         {"raw_train_label_distribution": dist_train, "raw_test_label_distribution": dist_test, "min_test": min_test},
     )
+
+
+# 8 -------------------------------------------------------------------------------------------
+def pathway_features_match_training_only_gsva(
+    fold: Fold,
+    features: pd.DataFrame,
+    evidence: pd.DataFrame | None = None,
+    *,
+    protocol: str | None = None,
+    expression: pd.DataFrame | None = None,
+    symbol_map: pd.Series | None = None,
+    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    scores_by_mission: Mapping[str, pd.DataFrame] | None = None,
+    min_size: int = 15,
+    max_size: int = 500,
+    atol: float = 1e-12,
+) -> CheckOutcome:
+    """The pathway matrix stored for a fold (pathways x train + test ids: what model_predictions reads)
+    vs the same features re-computed here, without the fold's record of its GSVA reference:
+
+    strict: GSVA of the fold's samples with the duplicated-symbol choice and the kernel CDFs fitted on
+      the fold's training ids that the raw files place in a training mission (`evidence`), called on
+      the scoring primitives directly rather than through the builder, so a builder that fitted on
+      other samples than it recorded (the test mission, all samples) is caught: GSVA scores of a
+      sample depend on the reference it was scored against.
+    seed: the stored per-study GSVA scores of the fold's missions, combined as published
+      (`folds.fold_pathway_scores`); that those scores saw the test mission is the documented seed
+      exception (check 4 reports it).
+    Also: the matrix holds exactly the fold's train then test ids; pathway names are screened for
+    label-derived patterns."""
+    from genebench_assets.science.tasks.folds import fold_pathway_scores
+
+    protocol = protocol or fold.protocol
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be 'seed' or 'strict', got {protocol!r}")
+    ids = _ids(fold.train_ids) + _ids(fold.test_ids)
+    failures = list(no_label_derived_features(_ids(features.index)).failures)
+    meta: dict = {"protocol": protocol, "n_pathways": int(features.shape[0]), "n_samples": int(features.shape[1])}
+    if _ids(features.columns) != ids:
+        extra = [s for s in _ids(features.columns) if s not in set(ids)]
+        failures.append(f"the stored matrix holds {features.shape[1]} samples, not the fold's {len(ids)} train + "
+                        f"test ids in order (extra: {extra[:3]})")
+        return CheckOutcome.from_failures("stored pathway features vs the fold's samples", failures, meta)
+    if protocol == "seed":
+        missions = sorted(set(fold.train_missions) | {fold.test_mission})
+        absent = [m for m in missions if m not in (scores_by_mission or {})]
+        if absent:
+            failures.append(f"no stored per-study GSVA scores for missions {absent} to compare with")
+            return CheckOutcome.from_failures("stored pathway features vs per-study GSVA scores", failures, meta)
+        expected = fold_pathway_scores(scores_by_mission, missions).reindex(columns=ids)
+        description = (f"{features.shape[0]} pathway features x {len(ids)} samples vs the stored per-study GSVA "
+                       f"scores of missions {', '.join(missions)} (seed protocol, as published)")
+    else:
+        from genebench_assets.science.pathways.gene_sets import map_ensembl_to_symbols
+        from genebench_assets.science.pathways.pathway_scoring import gsva_with_reference
+
+        if expression is None or symbol_map is None or gene_sets is None:
+            raise ValueError("the strict protocol's check needs expression, symbol map and gene sets")
+        train_missions = set(fold.train_missions)
+        raw_mission = evidence["mission_from_raw"] if evidence is not None else None
+        reference = [s for s in _ids(fold.train_ids)
+                     if raw_mission is None or (s in raw_mission.index and raw_mission[s] in train_missions)]
+        meta["n_reference"] = len(reference)
+        expr = expression.copy(deep=False)
+        expr.columns = expr.columns.astype(str)
+        missing = [s for s in ids if s not in expr.columns]
+        if missing or len(reference) < 2:
+            failures.append(f"cannot re-compute: samples without expression {missing[:3]}, "
+                            f"{len(reference)} training samples by the raw files")
+            return CheckOutcome.from_failures("stored pathway features vs GSVA on training samples", failures, meta)
+        block = expr[ids].dropna(axis=0, how="any")
+        by_symbol, _ = map_ensembl_to_symbols(block, symbol_map, variance_samples=reference)
+        expected = gsva_with_reference(by_symbol, gene_sets, reference_samples=reference, kcdf="Gaussian",
+                                       min_size=min_size, max_size=max_size)[ids]
+        description = (f"{features.shape[0]} pathway features x {len(ids)} samples vs GSVA re-computed with kernels "
+                       f"fitted on the {len(reference)} training samples of the raw-file training missions")
+    got = features.copy()
+    got.index = got.index.astype(str)
+    expected.index = expected.index.astype(str)
+    if list(got.index) != list(expected.index):
+        only_stored = [p for p in got.index if p not in set(expected.index)]
+        only_expected = [p for p in expected.index if p not in set(got.index)]
+        failures.append(f"pathways differ: {len(only_stored)} stored only (e.g. {only_stored[:3]}), "
+                        f"{len(only_expected)} expected only (e.g. {only_expected[:3]})")
+    else:
+        diff = np.abs(got.to_numpy(dtype=float) - expected.to_numpy(dtype=float))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        meta["max_abs_difference"] = float(diff.max()) if diff.size else 0.0
+        if diff.size and diff.max() > atol:
+            r, c = np.unravel_index(int(np.argmax(diff)), diff.shape)
+            n_train_bad = int((diff[:, : len(fold.train_ids)] > atol).any(axis=0).sum())
+            failures.append(
+                f"{int((diff > atol).any(axis=0).sum())} of {len(ids)} samples' features ({n_train_bad} training) "
+                f"differ from the re-computation, max |diff| {diff.max():.3g} at {got.index[r]} x {ids[c]}: "
+                "the features were not computed as recorded")
+    return CheckOutcome.from_failures(description, failures, meta)
 
 
 # text-LLM track --------------------------------------------------------------------------------

@@ -66,6 +66,57 @@ def test_clean_run_evaluates_every_ordered_pair_with_both_methods(clone):
     assert "B2 gastrocnemius" in meta["summary"].value and "lfc_direction" in meta["summary"].value
 
 
+def _with_pathway_features(g):
+    """Both feature sets, the demo mirror's gene sets (the mirror source defaults to Hallmark)."""
+    from genebench_assets.defs.models.resources import ModelSettings
+    from genebench_assets.defs.pathways.resources import GeneSetSettings
+
+    g.resources["model_settings"] = ModelSettings(models=["lr"], feature_sets=["genes", "pathways"])
+    g.resources["gene_set_settings"] = GeneSetSettings(
+        collections={"demo": str(g.mirror / "gene_sets" / "demo_pathways.gmt")},
+        symbol_map=str(g.mirror / "gene_sets" / "demo_symbol_map.csv"))
+    return g
+
+
+def test_pathway_features_run_on_the_same_pair_folds_checks_and_evaluation(clone, monkeypatch):
+    """Category B on pathway features (strict): the same pair folds (and their blocking checks), GSVA
+    built by Category A's pathway fold builder with the kernel reference = the training mission's
+    samples recorded in the fold, the same models and the same evaluation, side by side with genes."""
+    from collections import Counter
+
+    from genebench_assets.defs.transfer.assets import read_pair_folds
+    from genebench_assets.science.pathways import pathway_scoring
+
+    references = []  # (samples scored, reference) per GSVA call
+    original = pathway_scoring.gsva_with_reference
+
+    def spy(expr, sets, *, reference_samples, **kw):
+        references.append((frozenset(expr.columns), tuple(reference_samples)))
+        return original(expr, sets, reference_samples=reference_samples, **kw)
+
+    monkeypatch.setattr(pathway_scoring, "gsva_with_reference", spy)
+    result = _with_pathway_features(clone).tissue(TISSUE, B_ASSETS)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert check_results(result) == {"transfer_pairs_train_test_disjoint": True, "transfer_pairs_class_minimums": True}
+    store = clone.settings.table_store()
+    _, folds = read_pair_folds(store, TISSUE)
+    # one GSVA per pair fold, its reference exactly the fold's training (one mission) samples
+    assert len(folds) == 6
+    assert Counter(references) == Counter((frozenset(f.train_ids) | frozenset(f.test_ids), tuple(f.train_ids))
+                                          for f in folds)
+    pairs = store.read_frame("transfer_evaluation_pairs", TISSUE)
+    assert set(map(tuple, pairs[["feature_set", "model"]].drop_duplicates().to_numpy())) == {
+        (fs, m) for fs in ("genes", "pathways") for m in ("pca_lr", "lfc_direction")}
+    assert pairs[["auroc", "ci_lower", "ci_upper", "perm_p"]].notna().all().all()
+    summary = {(r["feature_set"], r["model"]): r for r in store.read_json("transfer_evaluation", TISSUE)}
+    assert all(summary[k]["n_pairs"] == 6 for k in summary)
+    # genes are unchanged by adding the pathway feature set (each (feature set, model) has its own streams)
+    meta = result.asset_materializations_for_node("transfer_evaluation")[0].metadata
+    assert {"mean_auroc_genes_pca_lr", "mean_auroc_pathways_pca_lr", "mean_auroc_pathways_lfc_direction"} <= set(meta)
+    assert "| pathways | lfc_direction |" in meta["summary"].value
+    print({k: round(v["mean_auroc"], 3) for k, v in summary.items()})
+
+
 def test_a_sample_of_the_test_mission_in_the_training_mission_fails_disjointness(clone, monkeypatch):
     """The study assembly says one RR-9 sample (in OSD-326's raw file) is of RR-1: it lands in the
     training side of pair_RR-1_RR-9, as a test-mission animal. The raw file says otherwise."""

@@ -75,3 +75,11 @@ def test_evaluate_command_scores_b_tasks_with_the_permutation_count_given(tmp_pa
     assert out["n_perm"] == 500
     assert [f["perm_p"] for f in out["folds"]] == [f["perm_p"] for f in pub["fold_results"]]
     assert out["transfer_pattern"]["go_rule"].startswith("none")
+
+
+def test_rank_correlation_lists_every_tissue_and_needs_three():
+    rc = nes_transfer.rank_correlation({"a": 0.1, "b": 0.5, "c": 0.3, "d": None}, {"a": 0.6, "b": 0.9, "c": 0.7, "e": 0.8})
+    assert rc["tissues"] == ["a", "b", "c"] and rc["n"] == 3 and rc["rho"] == pytest.approx(1.0)
+    assert rc["excluded"] == {"d": "no NES conservation and no transfer AUROC", "e": "no NES conservation"}
+    two = nes_transfer.rank_correlation({"a": 0.1, "b": 0.5}, {"a": 0.6, "b": 0.9})
+    assert two["rho"] is None and two["p"] is None and "needs >= 3 tissues" in two["note"]

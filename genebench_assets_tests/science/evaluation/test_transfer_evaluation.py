@@ -74,3 +74,30 @@ def test_published_housekeeping_list_maps_55_of_58_symbols_through_the_release_m
     ids, unmapped = housekeeping_gene_ids(symbols, pd.read_csv(map_path))
     assert len(symbols) == 58
     assert len(symbols) - len(unmapped) == 55, unmapped
+
+
+def test_pathway_features_share_the_pair_folds_and_are_evaluated_per_feature_set():
+    """B on a second feature set: the caller's matrices for each pair fold (here the genes G000..G009
+    as 'pathways'), the same models and the same evaluation, keyed by feature set."""
+    expr, meta = _tissue_with_signal()
+    folds = build_pair_folds(expr, meta, tissue="testis", task_id="B9", missions=LOMO)
+    calls = []
+
+    def pathway_matrices(fold):
+        calls.append(fold.fold_id)
+        block = expr.loc[SIGNAL, list(fold.train_ids) + list(fold.test_ids)]
+        y = pd.Series(fold.y_train, index=pd.Index(list(fold.train_ids), name="sample_id"))
+        return block[list(fold.train_ids)].T, y, block[list(fold.test_ids)].T
+
+    preds = pair_predictions(folds, expr, feature_sets=("genes", "pathways"), pathway_matrices=pathway_matrices)
+    assert calls == [f.fold_id for f in folds]  # once per fold, shared by both models
+    assert set(preds["feature_set"]) == {"genes", "pathways"}
+    genes_only = pair_predictions(folds, expr)
+    pd.testing.assert_frame_equal(preds[preds["feature_set"] == "genes"].reset_index(drop=True), genes_only)
+    pairs, tissue = evaluate_pairs(preds, folds, protocol="seed", n_boot=100, n_perm=100)
+    assert set(map(tuple, tissue[["feature_set", "model"]].to_numpy())) == {
+        (f, m) for f in ("genes", "pathways") for m in ("pca_lr", LFC_DIRECTION)}
+    lfc_pw = pairs[(pairs["feature_set"] == "pathways") & (pairs["model"] == LFC_DIRECTION)]
+    assert (lfc_pw["auroc"] > 0.9).all()  # the planted shared effect transfers on these features too
+    with pytest.raises(ValueError, match="needs pathway_matrices"):
+        pair_predictions(folds, expr, feature_sets=("pathways",))

@@ -33,3 +33,42 @@ def test_a_failed_fit_fails_the_call_and_leaves_no_worker():
     with pytest.raises(ValueError, match=r"fit \d failed"):
         map_in_workers(_boom, [(0,), (1,)], n_jobs=2)
     assert multiprocessing.active_children() == []
+
+
+def _started(i: int):
+    import os
+    import time
+
+    return i, time.monotonic(), os.getpid()
+
+
+def test_longest_first_schedule_and_completion_callback_keep_results_in_task_order():
+    from genebench_assets.science.models.fit_pool import lpt_order
+
+    assert lpt_order([1.0, 5.0, 3.0, 5.0]) == [1, 3, 2, 0]  # ties keep task order
+    finished = []
+    costs = [1.0, 9.0, 4.0, 2.0]
+    for n_jobs in (1, 2):
+        finished.clear()
+        out = map_in_workers(_started, [(i,) for i in range(4)], n_jobs=n_jobs, costs=costs, on_done=finished.append)
+        assert [r[0] for r in out] == [0, 1, 2, 3]  # results in task order whatever ran first
+        assert sorted(finished) == [0, 1, 2, 3]
+        if n_jobs == 1:  # in process: started strictly longest first
+            assert [i for i, _, _ in sorted(out, key=lambda r: r[1])] == [1, 2, 3, 0]
+    with pytest.raises(ValueError, match="3 costs for 4 tasks"):
+        map_in_workers(_started, [(i,) for i in range(4)], n_jobs=1, costs=[1, 2, 3])
+
+
+def test_timed_fit_predict_is_single_threaded_and_equal_to_fit_predict():
+    from threadpoolctl import threadpool_info
+
+    from genebench_assets.science.models.fit_pool import single_threaded, timed_fit_predict
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 60))
+    y = (X[:, 0] > 0).astype(int)
+    scores, seconds = timed_fit_predict("pca_lr", X[:30], y[:30], X[30:], 42)
+    np.testing.assert_array_equal(scores, single_threaded(fit_predict, "pca_lr", X[:30], y[:30], X[30:])[0])
+    assert seconds >= 0
+    threads = single_threaded(lambda: {i["internal_api"]: i["num_threads"] for i in threadpool_info()})
+    assert all(n == 1 for n in threads.values())

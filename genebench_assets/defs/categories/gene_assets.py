@@ -1,0 +1,232 @@
+"""Category C methods A and B with gene features (issue 11), on a source with gene-level matrices
+(demo, live OSDR, mirror): partitioned per C task like method C, both protocols side by side.
+
+cross_tissue_gene_folds -> (blocking checks: train/test disjoint; strict gene lists read no test
+label) -> cross_tissue_gene_transfer. Both tissues are read as the promoted study versions their
+lomo_folds recorded (defs/tissue_inputs.py), so C sees exactly the studies Category A saw."""
+
+
+import dagster as dg
+
+from genebench_assets.defs.categories.assets import _write, c_partitions, d_partitions, read_result
+from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.partitions import tissue_partitions
+from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.science.categories import condition_prediction, cross_tissue
+from genebench_assets.science.protocols import PROTOCOLS
+
+GENE_FOLDS = "cross_tissue_gene_folds"
+GENE_TRANSFER = "cross_tissue_gene_transfer"
+METHODS = ("method_a", "method_b")
+# Upstream assets by key, not by import: `genebench reproduce categories` imports this package on its own,
+# and importing the tissue assets from here would pull the whole benchmark graph into that import.
+LOMO_FOLDS, EVALUATION_SUMMARY = dg.AssetKey("lomo_folds"), dg.AssetKey("evaluation_summary")
+
+# C task <- the lomo_folds partitions of its two tissues (only tissues this code location partitions).
+_TISSUES = set(tissue_partitions.get_partition_keys())
+c_task_tissues = dg.StaticPartitionMapping({
+    t: [task for task, pair in cross_tissue.TASKS.items() if t in pair]
+    for t in sorted({t for pair in cross_tissue.TASKS.values() for t in pair} & _TISSUES)})
+
+
+def _sides(settings: GenebenchSettings, task_id: str):
+    from genebench_assets.defs.tissue_inputs import load_tissue
+    from genebench_assets.science.categories.cross_tissue_genes import TissueSide
+
+    catalog = settings.catalog()
+    train_tissue, test_tissue = cross_tissue.TASKS[task_id]
+    absent = [t for t in (train_tissue, test_tissue) if t not in catalog.tissues]
+    if absent:
+        raise dg.Failure(f"{task_id} ({train_tissue} -> {test_tissue}): tissue(s) {absent} not in the catalog "
+                         f"({settings.catalog_path or 'packaged'})")
+    store = settings.table_store()
+    data = [load_tissue(store, catalog, t) for t in (train_tissue, test_tissue)]
+    return [TissueSide(d.tissue, d.expression, d.metadata) for d in data], data
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "cross_tissue_gene_folds"),
+    group_name="categories",
+    partitions_def=c_partitions,
+    deps=[dg.AssetDep(LOMO_FOLDS, partition_mapping=c_task_tissues)],
+    description="Category C methods A and B (SPEC §8), gene features: the training tissue's and test tissue's "
+    "binary samples, and each method's gene list with where it came from. A: common genes, variance filter "
+    "fitted on the training tissue. B: DEG genes (Welch t, BH q < 0.05) - strict: of the training tissue only; "
+    "seed (as published, flagged): training DEGs that are also test-tissue DEGs, i.e. read the test labels.",
+)
+def cross_tissue_gene_folds(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    from genebench_assets.science.categories import cross_tissue_genes
+
+    task_id = context.partition_key
+    (train, test), data = _sides(settings, task_id)
+    doc = {"task_id": task_id, "train_tissue": train.tissue, "test_tissue": test.tissue,
+           "study_versions": {d.tissue: d.study_versions for d in data}}
+    for protocol in PROTOCOLS:
+        doc[protocol] = cross_tissue_genes.build_gene_folds(train, test, task_id=task_id, protocol=protocol)
+    path = _write(settings, GENE_FOLDS, task_id, doc)
+    s, t = doc["seed"], doc["strict"]
+    return dg.MaterializeResult(metadata={
+        "path": str(path), "n_train": len(t["method_a"]["train_ids"]), "n_test": len(t["method_a"]["test_ids"]),
+        "method_a_genes": len(t["method_a"]["genes"]), "method_b_genes_strict": len(t["method_b"]["genes"]),
+        "method_b_genes_seed": len(s["method_b"]["genes"]),
+        "method_b_gene_list_from": dg.MetadataValue.json({p: doc[p]["method_b"]["gene_list_from"] for p in PROTOCOLS}),
+        "seed_flag": s["method_b"].get("flag", "")})
+
+
+@dg.asset_check(asset=cross_tissue_gene_folds, blocking=True,
+                description="No sample id in both the training and the test tissue, for either method and protocol.")
+def cross_tissue_gene_folds_disjoint(context, settings: GenebenchSettings) -> dg.AssetCheckResult:
+    doc = read_result(settings, GENE_FOLDS, context.partition_key)
+    shared = {f"{p}/{m}": sorted(set(doc[p][m]["train_ids"]) & set(doc[p][m]["test_ids"]))
+              for p in PROTOCOLS for m in METHODS}
+    bad = {k: v for k, v in shared.items() if v}
+    return dg.AssetCheckResult(passed=not bad, metadata={"shared_samples": dg.MetadataValue.json(bad)},
+                               description=f"{doc['task_id']}: {next(iter(bad))}: sample {next(iter(bad.values()))[0]!r} "
+                               "is in both tissues" if bad else None)
+
+
+@dg.asset_check(asset=cross_tissue_gene_folds, blocking=True,
+                description="Strict: no gene list is derived from test labels. Evidence: the samples whose labels "
+                "each list read, and method B's list recomputed with the test tissue's labels permuted (a list that "
+                "changes was derived from them). The seed's method B does read them (issue 11 defect 1): reported, "
+                "not failed.")
+def cross_tissue_gene_lists_from_training_tissue(context, settings: GenebenchSettings) -> dg.AssetCheckResult:
+    from genebench_assets.science.categories.cross_tissue_genes import gene_list_depends_on_test_labels
+
+    task_id = context.partition_key
+    doc = read_result(settings, GENE_FOLDS, task_id)
+    (train, test), _ = _sides(settings, task_id)
+    found = {p: [f for m in METHODS for f in gene_list_depends_on_test_labels(train, test, doc[p][m])] for p in PROTOCOLS}
+    failures = found["strict"]
+    return dg.AssetCheckResult(
+        passed=not failures,
+        metadata={"failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures) or "none"),
+                  "seed_exceptions": dg.MetadataValue.md("\n".join(f"- {f}" for f in found["seed"]) or "none")},
+        description=failures[0] if failures else None)
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "cross_tissue_gene_transfer"),
+    group_name="categories",
+    partitions_def=c_partitions,
+    deps=[cross_tissue_gene_folds, dg.AssetDep(LOMO_FOLDS, partition_mapping=c_task_tissues)],
+    description="Category C methods A and B with gene features: PCA-LR (scaler, PCA(min(50, n-1)), LR) fitted on "
+    "the training tissue; AUROC on the test tissue, bootstrap CI (2000), permutation p (10,000); seed and "
+    "strict side by side, the seed's test-label-derived method B flagged.",
+)
+def cross_tissue_gene_transfer(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    from genebench_assets.science.categories import cross_tissue_genes
+
+    task_id = context.partition_key
+    folds = read_result(settings, GENE_FOLDS, task_id)
+    (train, test), data = _sides(settings, task_id)
+    recorded = folds["study_versions"]
+    changed = [d.tissue for d in data if recorded.get(d.tissue) != d.study_versions]
+    if changed:
+        raise dg.Failure(f"{task_id}: {GENE_FOLDS} was built from other study versions of {changed}; re-materialize it")
+    doc = {"task_id": task_id, "train_tissue": train.tissue, "test_tissue": test.tissue}
+    for protocol in PROTOCOLS:
+        doc[protocol] = {m: cross_tissue_genes.fit_evaluate(folds[protocol][m], train, test) for m in METHODS}
+    path = _write(settings, GENE_TRANSFER, task_id, doc)
+    rows = ["| method | seed AUROC | strict AUROC | strict - seed | genes seed / strict | note |", "|---|---|---|---|---|---|"]
+    def fmt(v, spec=".3f"):
+        return "–" if v is None else format(v, spec)
+
+    for m in METHODS:
+        s, t = doc["seed"][m], doc["strict"][m]
+        diff = None if s["auroc"] is None or t["auroc"] is None else t["auroc"] - s["auroc"]
+        note = "; ".join(x for x in (s.get("flag"), s.get("not_computed") and f"seed: {s['not_computed']}",
+                                     t.get("not_computed") and f"strict: {t['not_computed']}") if x) or "-"
+        rows.append(f"| {m} | {fmt(s['auroc'])} | {fmt(t['auroc'])} | {fmt(diff, '+.3f')} | "
+                    f"{s['n_features']} / {t['n_features']} | {note} |")
+    return dg.MaterializeResult(metadata={
+        "path": str(path), "side_by_side": dg.MetadataValue.md("\n".join(rows)),
+        **{f"auroc_{m}_{p}": doc[p][m]["auroc"] if doc[p][m]["auroc"] is not None else float("nan")
+           for p in PROTOCOLS for m in METHODS}})
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "j5_gene_vs_pathway"),
+    group_name="categories",
+    partitions_def=tissue_partitions,
+    deps=[EVALUATION_SUMMARY],  # and its evaluation_folds table
+    description="J5 (SPEC §8) on a source with gene-level matrices: the same LOMO folds evaluated with gene "
+    "features and with pathway (GSVA) features, per model, side by side (mean AUROC, pathway - gene, per fold). "
+    "Needs evaluation_summary built with both feature sets.",
+)
+def j5_gene_vs_pathway(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    from genebench_assets.science.categories.gene_vs_pathway import side_by_side
+
+    tissue = context.partition_key
+    store = settings.table_store()
+    result = side_by_side(store.read_frame("evaluation_summary", tissue), store.read_frame("evaluation_folds", tissue))
+    if result["missing_feature_sets"]:
+        raise dg.Failure(f"j5_gene_vs_pathway {tissue}: evaluation_summary ({store.path('evaluation_summary', tissue)}) "
+                         f"has no {result['missing_feature_sets']} rows; materialize the tissue with "
+                         "GENEBENCH_FEATURE_SETS=genes,pathways")
+    doc = {"tissue": tissue, "protocol": settings.protocol, **result}
+    path = _write(settings, "j5_gene_vs_pathway", f"{settings.protocol}/{tissue}", doc)
+    rows = ["| model | gene mean AUROC | pathway mean AUROC | pathway - gene |", "|---|---|---|---|"]
+    rows += [f"| {m} | {r['gene_mean_auroc']:.3f} | {r['pathway_mean_auroc']:.3f} | {r['difference']:+.3f} |"
+             for m, r in result["models"].items()]
+    return dg.MaterializeResult(metadata={"path": str(path), "protocol": settings.protocol,
+                                          "side_by_side": dg.MetadataValue.md("\n".join(rows))})
+
+
+d_task_tissue = dg.StaticPartitionMapping({
+    t: [task for task, spec in condition_prediction.TASKS.items() if spec["tissue"] == t]
+    for t in sorted({spec["tissue"] for spec in condition_prediction.TASKS.values()} & _TISSUES)})
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "condition_prediction_genes"),
+    group_name="categories",
+    partitions_def=d_partitions,
+    deps=[dg.AssetDep(LOMO_FOLDS, partition_mapping=d_task_tissue)],
+    description="Category D task (confounder prediction, macro-F1) with gene features on a source with gene-level "
+    "matrices: the tissue's QC-kept samples (promoted study versions lomo_folds recorded), log2 expression of the "
+    "genes observed in every task sample; the same cross-validation, models and metrics as the pathway D tasks "
+    "(scaler fitted inside each training split). Too few samples in a class: nothing is fitted, the check says so.",
+)
+def condition_prediction_genes(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    from genebench_assets.defs.tissue_inputs import load_tissue
+    from genebench_assets.science.tasks.folds import observed_genes
+
+    task_id = context.partition_key
+    tissue = condition_prediction.TASKS[task_id]["tissue"]
+    catalog = settings.catalog()
+    if tissue not in catalog.tissues:
+        raise dg.Failure(f"{task_id}: tissue {tissue!r} is not in the catalog ({settings.catalog_path or 'packaged'})")
+    data = load_tissue(settings.table_store(), catalog, tissue)
+    y_s = condition_prediction.source_task_samples(data.metadata, task_id)
+    counts = condition_prediction.class_counts(y_s)
+    doc = {"task_id": task_id, "tissue": tissue, "min_per_class": condition_prediction.MIN_PER_CLASS,
+           "class_counts": counts, "study_versions": data.study_versions, "genes": None}
+    if not condition_prediction.class_minimum_problems(counts):
+        genes = observed_genes(data.expression, list(y_s.index))
+        X = data.expression.loc[genes, list(y_s.index)].T.to_numpy(dtype=float)
+        doc["genes"] = condition_prediction.evaluate_features(X, y_s, task_id)
+    path = _write(settings, "condition_prediction_genes", task_id, doc)
+    metadata = {"path": str(path), "class_counts": dg.MetadataValue.json(counts)}
+    if doc["genes"]:
+        metadata.update(macro_f1=doc["genes"]["macro_f1"], accuracy=doc["genes"]["accuracy"],
+                        perm_p=doc["genes"]["perm_p"], n_genes=doc["genes"]["n_features"],
+                        cv=doc["genes"]["_details"]["cv"])
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset_check(asset=condition_prediction_genes, blocking=True,
+                description="Every class of the D task has at least the minimum number of samples (gene features).")
+def condition_genes_class_minimums(context, settings: GenebenchSettings) -> dg.AssetCheckResult:
+    doc = read_result(settings, "condition_prediction_genes", context.partition_key)
+    problems = condition_prediction.class_minimum_problems(doc["class_counts"], doc["min_per_class"])
+    return dg.AssetCheckResult(passed=not problems, metadata={"class_counts": dg.MetadataValue.json(doc["class_counts"])},
+                               description=f"{doc['task_id']}: {problems[0]}" if problems else None)
+
+
+categories_gene_job = dg.define_asset_job(
+    "categories_gene_job", selection=[cross_tissue_gene_folds, cross_tissue_gene_transfer],
+    description="Category C methods A and B with gene features (demo / live / mirror sources), per C task.")
+categories_gene_d_job = dg.define_asset_job(
+    "categories_gene_d_job", selection=[condition_prediction_genes],
+    description="Category D tasks with gene features (demo / live / mirror sources), per D task.")
