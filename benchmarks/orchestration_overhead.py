@@ -20,7 +20,8 @@ summed RSS sampled every 0.2 s). Printed against the issue's targets (ratio <= 1
 
 plus where the time inside goes (slowest steps), the CPU seconds of each process tree and, for materialize, the seconds of the model
 fits by model (what is science: saga elastic-net LR and its positive-control twin), so the floor
-the science sets on 2 cores is printed next to the target. Load average is printed at start and end:
+the science sets on 2 cores is printed next to the target. (Warm-starting the twin from the real
+model's solution was measured and saves nothing: benchmarks/positive_control_warm_start.py.) Load average is printed at start and end:
 another job on the same cores inflates every number.
 """
 

@@ -44,9 +44,14 @@ def shared_data() -> Path:
     return shared_path()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Under xdist `--dist loadgroup`: each file on one worker (module fixtures build a demo graph
-    once), and the two e2e files together, since they share one webserver."""
+    once), and the two e2e files together, since they share one webserver.
+
+    tryfirst: xdist's worker plugin turns `xdist_group` marks into node-id suffixes in its own
+    pytest_collection_modifyitems, and it registers after this conftest (so, hooks being LIFO, it ran
+    first and saw no marks): every module fixture was then built on both workers."""
     for item in items:
         path = item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group("e2e" if "/e2e/" in path else path))

@@ -22,4 +22,5 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     echo "scripts/test.sh: postgresql not found and not root; the PostgreSQL instance test will skip"
   fi
 fi
-exec .venv/bin/pytest -n 2 --dist loadgroup "$@"
+# --durations: the slowest tests are printed at the end of every run, so suite time stays visible in CI.
+exec .venv/bin/pytest -n 2 --dist loadgroup --durations=25 "$@"

@@ -181,7 +181,11 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio event loop running in this thread
+# while it is open, and under xdist the same worker goes on to other files after the e2e group, where
+# Dagster's `evaluate_automation_conditions` calls asyncio.run() ("cannot be called from a running event
+# loop"). Closing it when the worker leaves the e2e package keeps that loop out of every other test.
+@pytest.fixture(scope="package")
 def chromium_browser():
     """Headless Debian chromium driven by Playwright's sync API (never a Playwright-downloaded browser)."""
     path = chromium_path()

@@ -106,7 +106,10 @@ def test_asset_graph_shows_the_assets(page, dagster_e2e, catalog_materialized, t
     _shot(page, tmp_path, "asset_catalog")
 
 
-def test_partition_matrix_shows_tissues_and_missions(page, dagster_e2e, catalog_materialized, tmp_path):
+def test_partition_matrix_shows_tissues_and_missions(page, dagster_e2e, gastrocnemius_backfill, tmp_path):
+    # gastrocnemius_backfill (after the catalog run): the selected partition's raw-file sha256 is
+    # materialization metadata, so the study must have been materialized by this test's own fixtures,
+    # not by whichever e2e test happened to run before it (alone, this test used to fail).
     from genebench_assets.science.osdr.study_catalog import load_catalog
 
     expect = _expect()

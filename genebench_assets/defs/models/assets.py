@@ -11,7 +11,8 @@ from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version
-from genebench_assets.science.models.fit_pool import expected_fit_cost, map_in_workers, timed_fit_predict
+from genebench_assets.science.models.classifiers import estimator_modules
+from genebench_assets.science.models.fit_pool import expected_fit_cost, map_in_workers, timed_fit_predict, worker_pool
 
 # ModelSettings lives in defs/models/resources.py (lomo_folds reads its feature sets too); re-exported here.
 
@@ -43,50 +44,53 @@ def model_predictions(
 
     tissue = context.partition_key
     store = settings.table_store()
-    data = load_tissue(store, settings.catalog(), tissue)
-    folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
-    built = read_manifest(store, tissue)
-    # Build every fold's features first (cheap), then fit all (fold, feature set, model) tasks,
-    # which are independent, on n_jobs processes. Each fit is seeded, so the result does not
-    # depend on n_jobs; rows are assembled in task order.
-    tasks = []
-    for fold in folds:
-        for feature_set in model_settings.feature_sets:
-            if feature_set == "genes":
-                X_train, y_train, X_test = fold_matrices(fold, data.expression)
-            elif feature_set == "pathways":
-                try:
-                    frame = read_pathway_fold_features(store, tissue, built, fold)
-                except FoldFeaturesError as e:
-                    raise dg.Failure(str(e)) from None
-                X_train, y_train, X_test = stored_pathway_matrices(frame, fold)
-            else:
-                raise dg.Failure(f"unknown feature set {feature_set!r} (known: genes, pathways)")
-            # Scaler, PCA and classifier are fitted on exactly the ids lomo_folds recorded for the model
-            # fit, which its blocking leakage check verified.
-            X_train, y_train = model_fit_rows(fold, X_train, y_train)
-            for model in model_settings.models:
-                tasks.append((fold, feature_set, model, X_train, y_train, X_test))
-            # Positive control (issue 9): a copy of the data with label-carrying features planted, run
-            # through the same models; only this copy reads the test labels, to plant them.
-            Xp_train, Xp_test = planted_label_copy(X_train, y_train, X_test, fold_test_labels(fold).loc[X_test.index],
-                                                   seed=model_settings.seed)
-            for model in model_settings.models:
-                if model != "negative_control":
-                    tasks.append((fold, feature_set, f"{POSITIVE_CONTROL_PREFIX}{model}", Xp_train, y_train, Xp_test))
-    context.log.info(f"{tissue}: {len(tasks)} fits ({len(folds)} folds x {len(model_settings.feature_sets)} "
-                     f"feature sets x {len(model_settings.models)} models) on {model_settings.n_jobs} processes")
-    # Workers die with the run, even a SIGKILLed one; each fit is single-threaded and the worker imports
-    # only the science core (timed_fit_predict); the longest fits start first, so both processes finish
-    # together; "n of N fits, elapsed, about ... left" goes to the run log (science/models/fit_pool.py).
-    from genebench_assets.defs.progress import Progress
+    # The fit workers start now and import the estimators' modules while this process reads and builds
+    # the fit inputs below (science/models/fit_pool.worker_pool); the `with` block stops them.
+    with worker_pool(model_settings.n_jobs, preload=estimator_modules(model_settings.models)) as pool:
+        data = load_tissue(store, settings.catalog(), tissue)
+        folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
+        built = read_manifest(store, tissue)
+        # Build every fold's features first (cheap), then fit all (fold, feature set, model) tasks,
+        # which are independent, on n_jobs processes. Each fit is seeded, so the result does not
+        # depend on n_jobs; rows are assembled in task order.
+        tasks = []
+        for fold in folds:
+            for feature_set in model_settings.feature_sets:
+                if feature_set == "genes":
+                    X_train, y_train, X_test = fold_matrices(fold, data.expression)
+                elif feature_set == "pathways":
+                    try:
+                        frame = read_pathway_fold_features(store, tissue, built, fold)
+                    except FoldFeaturesError as e:
+                        raise dg.Failure(str(e)) from None
+                    X_train, y_train, X_test = stored_pathway_matrices(frame, fold)
+                else:
+                    raise dg.Failure(f"unknown feature set {feature_set!r} (known: genes, pathways)")
+                # Scaler, PCA and classifier are fitted on exactly the ids lomo_folds recorded for the model
+                # fit, which its blocking leakage check verified.
+                X_train, y_train = model_fit_rows(fold, X_train, y_train)
+                for model in model_settings.models:
+                    tasks.append((fold, feature_set, model, X_train, y_train, X_test))
+                # Positive control (issue 9): a copy of the data with label-carrying features planted, run
+                # through the same models; only this copy reads the test labels, to plant them.
+                Xp_train, Xp_test = planted_label_copy(X_train, y_train, X_test, fold_test_labels(fold).loc[X_test.index],
+                                                       seed=model_settings.seed)
+                for model in model_settings.models:
+                    if model != "negative_control":
+                        tasks.append((fold, feature_set, f"{POSITIVE_CONTROL_PREFIX}{model}", Xp_train, y_train, Xp_test))
+        context.log.info(f"{tissue}: {len(tasks)} fits ({len(folds)} folds x {len(model_settings.feature_sets)} "
+                         f"feature sets x {len(model_settings.models)} models) on {model_settings.n_jobs} processes")
+        # Workers die with the run, even a SIGKILLed one; each fit is single-threaded and the worker imports
+        # only the science core (timed_fit_predict); the longest fits start first, so both processes finish
+        # together; "n of N fits, elapsed, about ... left" goes to the run log (science/models/fit_pool.py).
+        from genebench_assets.defs.progress import Progress
 
-    costs = [expected_fit_cost(model, *X_train.shape) for _, _, model, X_train, _, _ in tasks]
-    results = map_in_workers(timed_fit_predict, [(model.removeprefix(POSITIVE_CONTROL_PREFIX), X_train, y_train, X_test,
-                                                  model_settings.seed)
-                                                 for _, _, model, X_train, y_train, X_test in tasks],
-                             n_jobs=model_settings.n_jobs, costs=costs,
-                             on_done=Progress(context, len(tasks), f"{tissue}: model fits", weights=costs).done)
+        costs = [expected_fit_cost(model, *X_train.shape) for _, _, model, X_train, _, _ in tasks]
+        results = map_in_workers(timed_fit_predict, [(model.removeprefix(POSITIVE_CONTROL_PREFIX), X_train, y_train, X_test,
+                                                      model_settings.seed)
+                                                     for _, _, model, X_train, y_train, X_test in tasks],
+                                 n_jobs=model_settings.n_jobs, costs=costs, pool=pool,
+                                 on_done=Progress(context, len(tasks), f"{tissue}: model fits", weights=costs).done)
     rows, timings = [], []
     for (fold, feature_set, model, X_train, _, X_test), (scores, elapsed) in zip(tasks, results):
         timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model,

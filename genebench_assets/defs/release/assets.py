@@ -15,6 +15,7 @@ sha256 is always in its metadata (`table_sha256`), and a downstream partition's 
 the data version Dagster recorded for the upstream partition it read, so lineage compares like with
 like whatever the run shape."""
 
+import dataclasses
 import hashlib
 import time
 import warnings
@@ -106,22 +107,27 @@ def _fold_frame(ff) -> pd.DataFrame:
           "missions (pathways intersected, duplicates keep the first occurrence), aligned to the task files.")
 def release_fold_features(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from genebench_assets.science.release import genelab_release
-    from genebench_assets.science.release.pathway_lomo import build_fold_features
+    from genebench_assets.science.release.pathway_lomo import fold_features
 
     release_dir = release_settings.checked_release_dir()
     store = TableStore(settings.data_dir)
     shas = {}
+    tasks = {}  # a tissue's task files (labels of every fold) are read once, not once per collection
     for tissue, db, key in _pairs(context):
-        task = genelab_release.read_task(release_dir, tissue)
-        folds = build_fold_features(release_dir, tissue, db)
+        if tissue not in tasks:
+            tasks[tissue] = genelab_release.read_task(release_dir, tissue)
+        task = tasks[tissue]
+        folds = [fold_features(release_dir, task, fold, db) for fold in task.folds]  # = build_fold_features
         part = _part(tissue, db)
         rows = []
         for ff in folds:
             store.write_frame(_fold_frame(ff), "release_fold_features", part, ff.fold_id, "fold")
             rows.append({"fold": ff.fold_id, "train_missions": ", ".join(ff.train_missions), "n_train": ff.n_train,
                          "n_test": len(ff.X_test), "n_pathways": ff.n_pathways})
+        # n_train / n_pathways: what the evaluation reports besides the labels, so it need not read the features
         index = [{"task_id": ff.task_id, "fold_id": ff.fold_id, "test_mission": ff.test_mission,
-                  "train_missions": list(ff.train_missions)} for ff in folds]
+                  "train_missions": list(ff.train_missions), "n_train": ff.n_train, "n_pathways": ff.n_pathways}
+                 for ff in folds]
         _, sha = store.write_json(index, "release_fold_features", part, "index")
         shas[part] = sha
         raw_files = _release_files(release_dir, task, db)
@@ -151,6 +157,37 @@ def load_features(store: TableStore, tissue: str, db: str):
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class FoldLabels:
+    """What release_evaluation needs of a stored fold: its test labels (task-file order) and what the
+    published rows report about it. It has the attributes `pathway_lomo.evaluate_pathway_fold` reads of
+    a FoldFeatures, so the evaluation does not read the features again (issue 13: they are the wide
+    part of every fold table)."""
+
+    fold_id: str
+    test_mission: str
+    train_missions: tuple[str, ...]
+    y_test: pd.Series
+    n_train: int
+    n_pathways: int
+
+
+def load_fold_labels(store: TableStore, tissue: str, db: str) -> list[FoldLabels]:
+    part = _part(tissue, db)
+    out = []
+    for entry in store.read_json("release_fold_features", part, "index"):
+        fid = entry["fold_id"]
+        if "n_pathways" in entry:
+            frame = store.read_frame("release_fold_features", part, fid, "fold", columns=[SPLIT, LABEL])
+            n_train, n_pathways = int(entry["n_train"]), int(entry["n_pathways"])
+        else:  # an index written before it recorded the shape
+            frame = store.read_frame("release_fold_features", part, fid, "fold")
+            n_train, n_pathways = int((frame[SPLIT] == "train").sum()), frame.shape[1] - 2
+        out.append(FoldLabels(fid, entry["test_mission"], tuple(entry["train_missions"]),
+                              frame.loc[frame[SPLIT] == "test", LABEL].rename("y"), n_train, n_pathways))
+    return out
+
+
 # Below this total fit cost (about a second of saga on one core) the fits run in the step's own
 # process: starting worker processes (each imports numpy, pandas, scikit-learn) costs more.
 POOL_MIN_COST = 5e6
@@ -162,29 +199,53 @@ def _fit_cost(ff, model: str) -> float:
     return ff.n_train * ff.n_pathways * (10.0 if model == "lr" else 1.0)
 
 
+def _planned_cost(store: TableStore, pairs) -> float | None:
+    """Total expected fit cost from the fold shapes in the partitions' index files (`_fit_cost` of
+    every fold and model), or None when an index does not record them."""
+    import types
+
+    total = 0.0
+    for tissue, db, _ in pairs:
+        for entry in store.read_json("release_fold_features", _part(tissue, db), "index"):
+            if "n_pathways" not in entry:
+                return None
+            shape = types.SimpleNamespace(n_train=entry["n_train"], n_pathways=entry["n_pathways"])
+            total += sum(_fit_cost(shape, model) for model in MODELS)
+    return total
+
+
 @_release_asset(code_version=code_version_of(__file__, "release_predictions"), group_name="release", partitions_def=release_partitions, deps=[release_fold_features],
           description="LR and PCA-LR (SPEC §7 pathway-level settings) per fold: P(Flight) for each test sample. "
           "The model sees training features and labels and test features only.")
 def release_predictions(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from genebench_assets.defs.progress import Progress
-    from genebench_assets.science.models.fit_pool import map_in_workers, single_threaded
+    from genebench_assets.science.models.classifiers import estimator_modules
+    from genebench_assets.science.models.fit_pool import map_in_workers, single_threaded, worker_pool
+    from genebench_assets.science.release import pathway_lomo
     from genebench_assets.science.release.pathway_lomo import predict_fold
 
     store = TableStore(settings.data_dir)
     pairs = _pairs(context)
-    tasks = []  # (partition index, fold features without test labels, model)
-    for n, (tissue, db, _) in enumerate(pairs):
-        for ff in load_features(store, tissue, db):
-            # Only what a method may see: the test labels stay in the store.
-            blind = ff.__class__(**{**ff.__dict__, "y_test": ff.y_test.iloc[0:0]})
-            tasks += [(n, blind, model) for model in MODELS]
-    costs = [_fit_cost(ff, model) for _, ff, model in tasks]
-    progress = Progress(context, len(tasks), f"release: fits of {len(pairs)} partitions", weights=costs)
-    n_jobs = release_settings.n_jobs if sum(costs) >= POOL_MIN_COST else 1
-    context.log.info(f"{len(tasks)} fits ({len(pairs)} partitions) on {n_jobs} process(es), longest first")
-    # One BLAS thread per fit, in process or not: predictions do not depend on n_jobs.
-    results = map_in_workers(single_threaded, [(predict_fold, ff, model) for _, ff, model in tasks],
-                             n_jobs=n_jobs, costs=costs, on_done=progress.done)
+    # The fold shapes release_fold_features recorded give the fits' cost before the tables are read, so
+    # the workers start (and import scikit-learn) while this process reads them (None: an older index).
+    planned = _planned_cost(store, pairs)
+    n_jobs = release_settings.n_jobs if planned is not None and planned >= POOL_MIN_COST else 1
+    preload = (pathway_lomo.__name__, *estimator_modules(pathway_lomo.PUBLISHED_MODELS.values()))
+    with worker_pool(n_jobs, preload=preload) as pool:
+        tasks = []  # (partition index, fold features without test labels, model)
+        for n, (tissue, db, _) in enumerate(pairs):
+            for ff in load_features(store, tissue, db):
+                # Only what a method may see: the test labels stay in the store.
+                blind = ff.__class__(**{**ff.__dict__, "y_test": ff.y_test.iloc[0:0]})
+                tasks += [(n, blind, model) for model in MODELS]
+        costs = [_fit_cost(ff, model) for _, ff, model in tasks]
+        if planned is None:
+            n_jobs = release_settings.n_jobs if sum(costs) >= POOL_MIN_COST else 1
+        progress = Progress(context, len(tasks), f"release: fits of {len(pairs)} partitions", weights=costs)
+        context.log.info(f"{len(tasks)} fits ({len(pairs)} partitions) on {n_jobs} process(es), longest first")
+        # One BLAS thread per fit, in process or not: predictions do not depend on n_jobs.
+        results = map_in_workers(single_threaded, [(predict_fold, ff, model) for _, ff, model in tasks],
+                                 n_jobs=n_jobs, costs=costs, on_done=progress.done, pool=pool)
     rows_by_pair: dict[int, list[dict]] = {n: [] for n in range(len(pairs))}
     for (n, ff, model), (scores, info) in zip(tasks, results):
         rows_by_pair[n] += [{"fold_id": ff.fold_id, "model": model, "sample_id": s, "score": float(p),
@@ -224,10 +285,10 @@ def release_evaluation(context, settings: GenebenchSettings, release_settings: R
         part = _part(tissue, db)
         preds = store.read_frame("release_predictions", part)
         rows = {m: [] for m in MODELS}
-        for i, ff in enumerate(load_features(store, tissue, db)):
+        for i, ff in enumerate(load_fold_labels(store, tissue, db)):
             for model in MODELS:
                 g = preds[(preds["fold_id"] == ff.fold_id) & (preds["model"] == model)].set_index("sample_id")
-                scores = g.loc[ff.X_test.index, "score"].to_numpy()
+                scores = g.loc[ff.y_test.index, "score"].to_numpy()
                 info = {"fit_seconds": float(g["fit_seconds"].iloc[0])}
                 rows[model].append(evaluate_pathway_fold(ff, scores, info, randomness="seed_randomstate", fold_index=i))
         result = summarize_models(rows)

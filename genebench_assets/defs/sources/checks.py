@@ -48,17 +48,62 @@ def raw_counts_no_sample_in_two_studies(context, settings: GenebenchSettings):
         return skipped_absent(tissue, mission)
     store = TableStore(settings.data_dir)
     here = store.read_frame("raw_samples", tissue, mission)
-    by_study = {}
-    for osd, ids in here.groupby("osd").groups.items():
-        by_study[f"{osd} ({tissue} {mission})"] = counts[list(ids)]
+    # This study's table is fingerprinted as it is now; every other study's fingerprint comes from
+    # OTHER_STUDY_FINGERPRINTS (computed once per version of its files, not on every study run).
+    prints = {f"{osd} ({tissue} {mission})": source_checks.expression_fingerprint(counts[list(ids)])
+              for osd, ids in here.groupby("osd").groups.items()}
     for t, m in settings.catalog().pairs():
         if (t, m) == (tissue, mission) or not store.exists("raw_counts", t, m):
             continue
-        other = store.read_frame("raw_counts", t, m)
-        other_samples = store.read_frame("raw_samples", t, m)
-        for osd, ids in other_samples.groupby("osd").groups.items():
-            by_study[f"{osd} ({t} {m})"] = other[list(ids)]
-    return to_check_result(source_checks.no_sample_in_two_studies(by_study))
+        prints.update(OTHER_STUDY_FINGERPRINTS.get(store, t, m))
+    return to_check_result(source_checks.no_sample_in_two_studies(prints, fingerprinted=True))
+
+
+class StudyFingerprints:
+    """Each study's expression fingerprints by OSD (`source_checks.expression_fingerprint` of its
+    raw_counts columns), cached by the identity of its raw_counts and raw_samples files (path, inode,
+    mtime, size: a table store write replaces the file, so any new version is a new key).
+
+    Why: every study run checks its samples against every other study. Re-reading and re-fingerprinting
+    all other studies' full counts on every run made the study stage quadratic in the number of
+    studies (issue 13); with the cache, a process running many study runs (`genebench materialize`
+    runs them all in-process) reads each version of a study's counts once. A run in a fresh process
+    (the UI, a daemon run) fills the cache as before. Stores on fsspec URLs are not cached (no inode)."""
+
+    def __init__(self, max_entries: int = 512):
+        import collections
+
+        self.max_entries = max_entries
+        self._cache: "collections.OrderedDict[tuple, dict]" = collections.OrderedDict()
+        self.misses = 0
+
+    @staticmethod
+    def _identity(path) -> tuple:
+        st = path.stat()
+        return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def get(self, store: TableStore, tissue: str, mission: str) -> dict:
+        def compute() -> dict:
+            counts = store.read_frame("raw_counts", tissue, mission)
+            samples = store.read_frame("raw_samples", tissue, mission)
+            return {f"{osd} ({tissue} {mission})": source_checks.expression_fingerprint(counts[list(ids)])
+                    for osd, ids in samples.groupby("osd").groups.items()}
+
+        if store.fs is not None:
+            return compute()
+        key = (self._identity(store.path("raw_counts", tissue, mission)),
+               self._identity(store.path("raw_samples", tissue, mission)))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        self.misses += 1
+        value = self._cache[key] = compute()
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+        return value
+
+
+OTHER_STUDY_FINGERPRINTS = StudyFingerprints()
 
 
 @dg.asset_check(asset=sample_metadata, blocking=True, partitions_def=study_partitions,

@@ -21,7 +21,7 @@ from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.spaceomicsbench.resources import SpaceOmicsBenchMLSettings
 from genebench_assets.science.spaceomicsbench.task_definitions import TASK_IDS
-from genebench_assets.science.storage.atomic_files import sha256_file, write_json
+from genebench_assets.science.storage.atomic_files import sha256_file, write_json, write_text
 from genebench_assets.science.storage.table_store import TableStore
 
 soma_task_partitions = dg.StaticPartitionsDefinition(list(TASK_IDS))
@@ -203,10 +203,12 @@ def soma_predictions(context, settings: GenebenchSettings, soma_settings: SpaceO
           deps=[soma_task_definition, soma_task_data, soma_split_folds, soma_predictions],
           description="Metrics of the task type per fold (macro-F1 + accuracy; AUROC + AUPRC (+F1); micro-F1), fold "
           "mean and std (published layout), a bootstrap 95% CI of the fold mean of the primary metric, and the "
-          "analytic chance level beside the Random baseline's score.")
+          "analytic chance level beside the Random baseline's score. strict, multi-class tasks: the same predictions "
+          "also scored with the seed's macro-F1 (_strict_data_seed_metric), to split seed vs strict per defect.")
 def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOmicsBenchMLSettings):
     from genebench_assets.science.spaceomicsbench.baselines import FoldPrediction, encode_labels
     from genebench_assets.science.spaceomicsbench.composite import analytic_chance
+    from genebench_assets.science.spaceomicsbench.defect_attribution import BETWEEN_KEY, needs_between
     from genebench_assets.science.spaceomicsbench.task_results import evaluate_predictions
 
     store, protocol, task_id = _ctx(context, settings, soma_settings)
@@ -232,6 +234,15 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
         if details is not None:
             results[f"{model}_per_fold"] = details
         ci[model] = {"metric": primary, "ci95": extras["ci95"], "n_boot": extras["n_boot"]}
+    if protocol == "strict" and needs_between(task_id, primary):
+        # The same predictions scored with the seed metric: the point between the data step and
+        # the metric step of the seed -> strict attribution (no refit, no bootstrap).
+        results[BETWEEN_KEY] = {}
+        for model in stored["models"]:
+            preds = [FoldPrediction(p["fold"], np.asarray(p["y_pred"]), np.asarray(p["y_score"], dtype=float),
+                                    p["fit_seconds"]) for p in stored["predictions"][model]]
+            results[BETWEEN_KEY][model] = evaluate_predictions(data, folds, model, preds, primary, n_boot=0,
+                                                               metric_protocol="seed")[0]
     y_enc, classes = encode_labels(data)
     chance = analytic_chance(primary, [y_enc[np.asarray(f.test_rows)] for f in folds], n_classes=len(classes))
     empirical = results.get("random", {}).get(primary, {}).get("mean")
@@ -252,6 +263,9 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
     for model in stored["models"]:
         if primary in results[model]:
             meta[f"{primary}_{model}"] = float(results[model][primary]["mean"])
+    if BETWEEN_KEY in results:
+        meta["strict_data_seed_metric"] = dg.MetadataValue.json(
+            {m: v.get(primary, {}).get("mean") for m, v in results[BETWEEN_KEY].items()})
     meta.update(provenance_metadata(upstream=_upstream(store, "soma_predictions", protocol, task_id),
                                     raw_files=_raw_files(store, protocol, task_id), protocol=protocol))
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=meta)
@@ -288,10 +302,14 @@ def collect_results(store: TableStore, protocol: str) -> dict | None:
           description="All 21 tasks: baseline_results.json in the published layout (task -> model -> metric -> "
           "{mean, std}, <model>_per_fold, _composite), the composite score with analytic chance (and the seed's "
           "Random-normalized one beside it), unavailable tasks listed, a per-category chart, and seed vs strict "
-          "per task with the defect that moved it when both protocols are materialized.")
+          "per task when both protocols are materialized, the difference split over the defects in a fixed order "
+          "(data: id join / C2 split, then metric: macro-F1 class list; remainder shown), also written beside the "
+          "results file as seed_vs_strict.md / .json.")
 def soma_leaderboard(context, settings: GenebenchSettings, soma_settings: SpaceOmicsBenchMLSettings):
+    from genebench_assets.science.spaceomicsbench.defect_attribution import ORDER_NOTE
     from genebench_assets.science.spaceomicsbench.leaderboard import (
-        category_chart_markdown, leaderboard_markdown, seed_vs_strict, seed_vs_strict_markdown)
+        attribution_by_task, attribution_by_task_markdown, category_chart_markdown, leaderboard_markdown,
+        seed_vs_strict, seed_vs_strict_markdown)
 
     store = TableStore(settings.data_dir)
     protocol = soma_settings.checked_protocol()
@@ -313,13 +331,26 @@ def soma_leaderboard(context, settings: GenebenchSettings, soma_settings: SpaceO
             meta[f"composite_{model}"] = float(v["composite"])
     other = "strict" if protocol == "seed" else "seed"
     other_results = collect_results(store, other)
-    if other_results is not None:
+    if other_results is None:      # no side-by-side now: leave no stale one beside the results
+        for name in ("seed_vs_strict.json", "seed_vs_strict.md"):
+            (out.parent / name).unlink(missing_ok=True)
+    else:
         other_results.pop("_primary_metrics")
         seed_r, strict_r = (results, other_results) if protocol == "seed" else (other_results, results)
         rows = seed_vs_strict(seed_r, strict_r, primary)
         moved = [r for r in rows if r["strict_minus_seed"]]
-        meta["seed_vs_strict"] = dg.MetadataValue.md(seed_vs_strict_markdown(moved) if moved else "no difference")
+        by_task = attribution_by_task([r for r in rows if r["task"] in {m["task"] for m in moved}])
+        md_rows = seed_vs_strict_markdown(moved) if moved else "no difference"
+        md_tasks = attribution_by_task_markdown(by_task) if moved else "no difference"
+        meta["seed_vs_strict"] = dg.MetadataValue.md(md_rows)
+        meta["seed_vs_strict_by_defect"] = dg.MetadataValue.md(md_tasks)
+        meta["seed_vs_strict_attribution"] = dg.MetadataValue.json(by_task)
         store.write_json(rows, "soma_leaderboard", "seed_vs_strict")
+        # Beside baseline_results.json, so `genebench reproduce spaceomicsbench` shows it too.
+        out_dir = out.parent
+        write_json({"order": ORDER_NOTE, "by_task": by_task, "rows": rows}, out_dir / "seed_vs_strict.json",
+                   sort_keys=False, indent=2)
+        write_text(md_tasks + "\n\n" + md_rows + "\n", out_dir / "seed_vs_strict.md")
     upstream, raw = [], []
     for task in TASK_IDS:
         upstream += _upstream(store, "soma_evaluation", protocol, task)

@@ -59,4 +59,23 @@ def reproduce_spaceomicsbench(instance, defs, *, data: Path, protocol: str, out:
                 print(f"      {ev.message}")
         return 1
     print(f"wrote {Path(out) / 'baseline_results.json'}" + (f"; failed: {failures}" if failures else ""))
+    print_seed_vs_strict(Path(out))
     return 1 if failures else 0
+
+
+def print_seed_vs_strict(out: Path) -> None:
+    """When the instance holds both protocols, the leaderboard wrote seed_vs_strict.json beside the
+    results: print which defect moved each task, step by step in the stated order."""
+    import json
+
+    path = out / "seed_vs_strict.json"
+    if not path.exists():
+        print("seed vs strict: materialize the other protocol in the same instance to see it side by side")
+        return
+    doc = json.loads(path.read_text())
+    print(f"seed vs strict ({doc['order']}); per row: {out / 'seed_vs_strict.md'}")
+    for e in doc["by_task"]:
+        if e["step"] == "remainder" and not e["models_moved"]:
+            continue
+        mean = "not split" if e["mean_delta"] is None else f"mean {e['mean_delta']:+.4f}, largest {e['largest_delta']:+.4f}"
+        print(f"  {e['task']:3s} {e['metric']:9s} {e['step']:20s} moved {e['models_moved']}/{e['models']} models: {mean}")

@@ -154,14 +154,22 @@ def controls_bracket(metric_by_model: dict[str, float], *, negative_interval: tu
 
 def controls_bracket_by_feature_set(tasks) -> tuple[dict, list[str]]:
     """`controls_bracket` per feature set of an evaluation_summary frame (mean AUROC per model; the
-    negative control's interval = its pooled bootstrap CI). Returns ({feature set: bracket}, problems)."""
+    negative control's interval = chance, 0.5, +- the half-width of its pooled bootstrap CI).
+    Returns ({feature set: bracket}, problems).
+
+    Why centred on 0.5 and not the random draw's own CI: the CI's width is the sampling spread of a
+    no-signal model at this tissue's sample sizes, but its centre is one random draw's luck. On the
+    calibrated demo, kidney's random scores drew a pooled AUROC whose CI started at 0.497, so every
+    near-chance model was flagged as anti-predictive; no-signal is at 0.5 by definition."""
     brackets, problems = {}, []
     for feature_set, g in tasks.groupby("feature_set", sort=True):
         metric = {r["model"]: float(r["mean_auroc"]) for _, r in g.iterrows()}
         neg = g[g["model"] == "negative_control"]
         interval = None
         if len(neg) and {"pooled_ci_lower", "pooled_ci_upper"} <= set(g.columns):
-            interval = (float(neg["pooled_ci_lower"].iloc[0]), float(neg["pooled_ci_upper"].iloc[0]))
+            half_width = (float(neg["pooled_ci_upper"].iloc[0]) - float(neg["pooled_ci_lower"].iloc[0])) / 2
+            if math.isfinite(half_width):
+                interval = (0.5 - half_width, 0.5 + half_width)
         res = controls_bracket(metric, negative_interval=interval)
         brackets[str(feature_set)] = {k: res[k] for k in ("negative", "negative_interval", "positive", "flagged")}
         problems += [f"{feature_set}: {p}" for p in res["problems"]]

@@ -106,6 +106,25 @@ def build_model(model_name: str, n_train: int, n_features: int, *, seed: int = D
     raise ValueError(f"{model_name!r} is a control, not an estimator")
 
 
+# What build_model imports, by model kind (it imports lazily, so a process that fits nothing stays light).
+_KIND_MODULES = {
+    "lr": ("sklearn.pipeline", "sklearn.preprocessing", "sklearn.linear_model"),
+    "pca_lr": ("sklearn.pipeline", "sklearn.preprocessing", "sklearn.decomposition", "sklearn.linear_model"),
+    "rf": ("sklearn.ensemble",),
+    "xgb": ("xgboost",),
+    "negative_control": (),
+}
+
+
+def estimator_modules(model_names) -> tuple[str, ...]:
+    """The modules fitting these models imports (names as `fit_predict` takes them; a
+    `positive_control:` prefix is ignored): what a worker pool preloads (fit_pool.worker_pool)."""
+    out = ["threadpoolctl", __name__]
+    for name in model_names:
+        out += _KIND_MODULES[_config(name.split(":", 1)[-1]).kind]
+    return tuple(dict.fromkeys(out))
+
+
 def _config(model_name: str) -> ModelConfig:
     try:
         return MODEL_CONFIGS[model_name]

@@ -2,23 +2,31 @@
 
 joblib's loky backend keeps a reusable pool of workers alive after `Parallel` returns (idle timeout
 300 s) and, when the run process is killed with SIGKILL, the workers are orphaned: issue 10 saw them
-for over 10 minutes. Here every call gets its own pool:
+for over 10 minutes. Here every pool belongs to one `map_in_workers` call or one `with worker_pool(...)`
+block inside an asset body:
 
 - workers are spawned (not forked: the parent has threads) and ask Linux to SIGKILL them when their
   parent dies (prctl PR_SET_PDEATHSIG), so even a SIGKILLed run takes its workers with it;
-- on any exit from `map_in_workers` (result, exception, KeyboardInterrupt / Dagster's termination)
-  pending tasks are cancelled and the workers are killed in a `finally`.
+- on any exit from the call or block (result, exception, KeyboardInterrupt / Dagster's termination)
+  pending tasks are cancelled and, unless it ended normally, the workers are killed in a `finally`.
 
 Results come back in task order, so they do not depend on the number of processes.
 
 Scheduling: with `costs`, tasks are submitted longest first (LPT), so the processes finish together
 instead of one fitting the last big model alone; `on_done(i)` is called in the calling process as
-task i finishes (progress in the run log). Neither changes any result."""
+task i finishes (progress in the run log). Neither changes any result.
+
+Start-up: a spawned worker is a fresh interpreter that imports numpy, pandas and scikit-learn (and
+xgboost) before its first fit, about a CPU second each. `worker_pool(n_jobs, preload=...)` starts the
+workers and those imports at once, so they happen while the caller still reads and builds the fit
+inputs; `map_in_workers(..., pool=pool)` then runs on them. Also nothing that changes a result."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ctypes
+import importlib
 import multiprocessing
 import os
 import signal
@@ -38,6 +46,13 @@ def die_with_parent(parent_pid: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent_pid:
         os._exit(1)
+
+
+def start_worker(parent_pid: int, preload: Sequence[str] = ()) -> None:
+    """Worker initializer: die with the parent, then import what the fits will need (`preload`)."""
+    die_with_parent(parent_pid)
+    for module in preload:
+        importlib.import_module(module)
 
 
 def lpt_order(costs: Sequence[float]) -> list[int]:
@@ -85,12 +100,46 @@ def timed_fit_predict(model: str, X_train, y_train, X_test, seed: int):
     return scores, time.perf_counter() - t0
 
 
+@contextlib.contextmanager
+def worker_pool(n_jobs: int, *, preload: Sequence[str] = ()):
+    """A pool of n_jobs spawned workers, started now (each imports `preload` as it starts), for
+    `map_in_workers(..., pool=...)`; None when n_jobs <= 1 (fits then run in the calling process).
+    On any exit the workers are shut down; on an exception (or Dagster's termination) pending
+    tasks are cancelled and running workers killed, without waiting for running fits."""
+    if n_jobs <= 1:
+        yield None
+        return
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_worker, initargs=(os.getpid(), tuple(preload)))
+    # A spawn-context pool starts a worker per submitted task while none is idle: n_jobs no-op tasks
+    # start all of them now, so their start-up overlaps whatever the caller does next.
+    for _ in range(n_jobs):
+        pool.submit(os.getpid)
+    clean_exit = False
+    try:
+        yield pool
+        clean_exit = True
+    finally:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=clean_exit, cancel_futures=True)
+        if not clean_exit:
+            for p in processes:  # a failed or interrupted run does not wait for running fits
+                if p.is_alive():
+                    p.kill()
+            for p in processes:
+                p.join(timeout=5)
+
+
 def map_in_workers(fn: Callable[..., Any], arg_tuples: Iterable[Sequence[Any]], n_jobs: int, *,
-                   costs: Sequence[float] | None = None, on_done: Callable[[int], None] | None = None) -> list[Any]:
+                   costs: Sequence[float] | None = None, on_done: Callable[[int], None] | None = None,
+                   pool: concurrent.futures.ProcessPoolExecutor | None = None) -> list[Any]:
     """[fn(*args) for args in arg_tuples], on up to n_jobs worker processes (in-process if n_jobs <= 1).
 
     costs: expected relative cost of each task (any unit); longest are started first.
-    on_done: called with the task index as each task finishes, in the calling process."""
+    on_done: called with the task index as each task finishes, in the calling process.
+    pool: workers already started by `worker_pool` (the caller's `with` block shuts them down);
+    without it the call starts and stops its own."""
     arg_tuples = list(arg_tuples)
     if costs is not None and len(costs) != len(arg_tuples):
         raise ValueError(f"{len(costs)} costs for {len(arg_tuples)} tasks")
@@ -102,27 +151,20 @@ def map_in_workers(fn: Callable[..., Any], arg_tuples: Iterable[Sequence[Any]], 
             if on_done:
                 on_done(i)
         return results
-    pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(n_jobs, len(arg_tuples)), mp_context=multiprocessing.get_context("spawn"),
-        initializer=die_with_parent, initargs=(os.getpid(),))
-    clean_exit = False
+    if pool is None:
+        with worker_pool(min(n_jobs, len(arg_tuples))) as own:
+            return map_in_workers(fn, arg_tuples, n_jobs, costs=costs, on_done=on_done, pool=own)
+    # The pool's call queue is FIFO: submission order is start order.
+    futures = {pool.submit(fn, *arg_tuples[i]): i for i in order}
     try:
-        # The pool's call queue is FIFO: submission order is start order.
-        futures = {pool.submit(fn, *arg_tuples[i]): i for i in order}
         results = [None] * len(arg_tuples)
         for future in concurrent.futures.as_completed(futures):
             i = futures[future]
             results[i] = future.result()
             if on_done:
                 on_done(i)
-        clean_exit = True
         return results
-    finally:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=clean_exit, cancel_futures=True)
-        if not clean_exit:
-            for p in processes:  # a failed or interrupted run does not wait for running fits
-                if p.is_alive():
-                    p.kill()
-            for p in processes:
-                p.join(timeout=5)
+    except BaseException:
+        for future in futures:  # the caller's worker_pool kills what is running
+            future.cancel()
+        raise

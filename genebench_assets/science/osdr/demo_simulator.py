@@ -14,8 +14,9 @@ gene sets `SIM_...`.
 Model (natural-log scale, per gene g and sample s):
     log mu = base_g + tissue_g + mission_g + study_g + strain_g(s) + group effect_g(s) + log library_s
     count ~ NegativeBinomial(mu, dispersion_g) (gamma-Poisson)
-The Flight effect lives in a few synthetic pathways; its strength depends on the tissue (strong in
-thymus, moderate in gastrocnemius / skin / eye, weak in liver and kidney) and varies by mission.
+The Flight effect lives in a few synthetic pathways; its strength depends on the tissue (calibrated so
+that each tissue's Category A AUROC falls near the published one: strongest in thymus, gastrocnemius and
+skin, weaker in eye and liver, close to none in kidney) and varies by mission.
 AG samples get part of it (on orbit, 1 g). Libraries are 5-20 M reads.
 
 Randomness: each component draws from its own stream keyed by (seed, name), so adding a study (the
@@ -39,7 +40,8 @@ import pandas as pd
 from genebench_assets.science.storage.atomic_files import atomic_path, sha256_file
 from genebench_assets.science.osdr.study_catalog import Study, StudyCatalog, study_from_dict
 
-SIMULATOR_VERSION = 1
+# 2: Flight effect sizes calibrated against the published Category A AUROCs (issue 11).
+SIMULATOR_VERSION = 2
 DEFAULT_SEED = 42
 # 6,000 rather than 3,000: SPEC §4.2 QC drops samples with < 5,000 detected genes, so a demo study
 # needs comfortably more genes than that for its normal samples to pass QC.
@@ -83,10 +85,31 @@ ANIMAL_LETTERS = {"Flight": "F", "GC": "G", "VC": "V", "BC": "B", "AG": "A"}
 TISSUE_CODES = {"liver": "LVR", "gastrocnemius": "GST", "kidney": "KDN", "thymus": "TMS", "skin": "SKN", "eye": "EYE"}
 SITE_CODES = {"dorsal": "DSKN", "femoral": "FSKN"}
 
-# Flight effect size (natural-log fold change scale of the responsive genes), per tissue.
-FLIGHT_STRENGTH = {"thymus": 0.9, "gastrocnemius": 0.35, "skin": 0.35, "eye": 0.35, "liver": 0.12, "kidney": 0.12}
+# Flight effect size (natural-log fold change scale of the responsive genes), per tissue, calibrated
+# (issue 11) so that the demo's PCA-LR Category A mean LOMO AUROC (6,000 genes, seed 42) falls within
+# CALIBRATION_TOLERANCE of CALIBRATION_TARGETS (benchmarks/demo_calibration.py prints the table; a test
+# guards it). The mapping from strength to AUROC is steep and noisy on studies of 3-10 animals per group
+# (eye: 0.20 -> 0.44, 0.25 -> 0.82), so these values hold for this seed and gene count, not as a law.
+# Before calibration thymus was 0.9 and every thymus model scored 1.000, which would hide a regression.
+FLIGHT_STRENGTH = {"thymus": 0.3, "gastrocnemius": 0.35, "skin": 0.35, "eye": 0.25, "liver": 0.18, "kidney": 0.08}
 # Animal-to-animal variation of each pathway's activity: the noise the Flight effect competes with.
 PATHWAY_ACTIVITY_SD = 0.3
+
+# What FLIGHT_STRENGTH is calibrated against (issue 11; benchmarks/demo_calibration.py measures it): the
+# published gene-level Category A mean LOMO AUROC of PCA-LR (StandardScaler -> PCA(50) -> L2 LR), per
+# tissue. Published constants, not data: GeneLab_benchmark (github.com/jang1563/GeneLab_benchmark)
+# evaluation/J5_gene_vs_pathway.json `category_a_details.<tissue>.gene_mean_auroc` (commit 9d3a11e85311);
+# skin is not in J5: evaluation/A5_baseline_results.json `pca_lr.mean_auroc` (= the published A5 PCA-LR
+# submission's mean, commit ca4abd9ea496).
+PUBLISHED_GENE_PCA_LR_AUROC = {
+    "liver": 0.6704, "gastrocnemius": 0.8241, "kidney": 0.4324, "thymus": 0.9232, "skin": 0.7944, "eye": 0.7894,
+}
+# The demo's targets: the published numbers, except kidney. Kidney's 0.432 is below chance (one fold at
+# 0.056): a model that learned an effect that reverses in an unseen mission. A simulator whose Flight
+# effect keeps its direction across missions cannot plant that without making it up, so kidney's demo
+# target is chance-level with a weak true effect (0.5).
+CALIBRATION_TARGETS = {**PUBLISHED_GENE_PCA_LR_AUROC, "kidney": 0.5}
+CALIBRATION_TOLERANCE = 0.08
 AG_FRACTION_OF_FLIGHT = 0.4
 LIBRARY_RANGE = (5_000_000, 20_000_000)
 ABSENT_GENE_FRACTION = 0.02  # genes missing from a study's file

@@ -146,8 +146,11 @@ def expected_counts_match(metadata: pd.DataFrame, expected_flight: int, expected
     )
 
 
-def _fingerprint_matrix(frame: pd.DataFrame) -> pd.DataFrame:
-    """log2(CPM + 1) for counts (whole numbers), the values as given for log2 expression: Pearson r on
+def expression_fingerprint(frame: pd.DataFrame) -> pd.DataFrame:
+    """What `no_sample_in_two_studies` compares, per study (genes x samples): it depends on that study's
+    table only, so a caller may compute it once per table and pass it with `fingerprinted=True`.
+
+    log2(CPM + 1) for counts (whole numbers), the values as given for log2 expression: Pearson r on
     a log scale is not dominated by a handful of very highly expressed genes, and CPM makes a
     re-sequenced or re-scaled copy of a sample look like the original."""
     frame = frame.dropna(axis=0, how="any").astype("float64")
@@ -160,12 +163,13 @@ def _fingerprint_matrix(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def no_sample_in_two_studies(samples_by_study: Mapping[str, pd.DataFrame], threshold: float = FINGERPRINT_R,
-                             max_genes: int = FINGERPRINT_MAX_GENES) -> CheckOutcome:
+                             max_genes: int = FINGERPRINT_MAX_GENES, *, fingerprinted: bool = False) -> CheckOutcome:
     """The duplicate-study trap (OSD-168 re-processes OSD-48 / OSD-137): no sample may belong to two
     studies. Detected (1) by sample id and (2) by expression fingerprint: Pearson r >= `threshold`
     between samples of different studies, on the genes all studies share (the `max_genes` with the
     highest mean, for speed: one matrix product over all samples). Input per study: counts or log2
-    expression, genes x samples."""
+    expression, genes x samples; with `fingerprinted=True`, each study's `expression_fingerprint`
+    instead (the same outcome, without recomputing it)."""
     studies = {k: v for k, v in samples_by_study.items() if v is not None and v.shape[1] > 0}
     failures: list[str] = []
 
@@ -176,7 +180,7 @@ def no_sample_in_two_studies(samples_by_study: Mapping[str, pd.DataFrame], thres
     by_id = {sid: sorted(set(s)) for sid, s in owners.items() if len(set(s)) > 1}
     failures += [f"sample id {sid} is in {', '.join(s)}" for sid, s in sorted(by_id.items())]
 
-    prints = {study: _fingerprint_matrix(frame) for study, frame in studies.items()}
+    prints = dict(studies) if fingerprinted else {study: expression_fingerprint(frame) for study, frame in studies.items()}
     common = None
     for fp in prints.values():
         common = fp.index if common is None else common.intersection(fp.index)

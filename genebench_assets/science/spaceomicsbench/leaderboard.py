@@ -10,22 +10,9 @@ import io
 import numpy as np
 
 from genebench_assets.science.spaceomicsbench.composite import composite_scores
+from genebench_assets.science.spaceomicsbench.defect_attribution import (
+    BETWEEN_KEY, ORDER_NOTE, SHORT_NAMES, attribute, attribution_text)
 from genebench_assets.science.spaceomicsbench.task_definitions import TASK_IDS
-
-# Which seed defect the strict protocol fixes in each task (shown beside the seed-vs-strict delta).
-DEFECT_BY_TASK = {
-    "A1": "positional join of clinical_cbc.csv + clinical_cmp.csv (aligned: no effect expected)",
-    "B2": "positional join of correlation and cluster-label rows (aligned: no effect expected)",
-    "C2": "split stratified in another row order (regenerated, stratified)",
-    "E1": "positional join of all_skin features and layer labels (aligned)",
-    "E2": "positional join of all_skin features and layer labels (aligned)",
-    "E3": "positional join of all_skin features and layer labels (aligned)",
-    "E4": "positional join of all_skin features and layer labels (aligned)",
-    "F4": "positional join of pathway columns and metadata rows (misaligned: 3/275)",
-    "F5": "positional join of pathway columns and metadata rows (misaligned: 3/275)",
-    "G1": "positional join of proteomics and metabolomics rows to clinical rows (misaligned)",
-}
-STRICT_METRIC_CHANGE = "macro-F1 over the fixed class list (seed: classes present in the fold)"
 
 
 def results_file(task_results: dict[str, dict], unavailable: dict[str, str], chance: dict[str, float],
@@ -75,7 +62,9 @@ def leaderboard_markdown(results: dict) -> str:
 
 
 def seed_vs_strict(seed: dict, strict: dict, primary: dict[str, str]) -> list[dict]:
-    """Per task and model: the primary metric under both protocols, the difference, the defect."""
+    """Per task and model: the primary metric under both protocols, the difference, the defects
+    fixed, and the difference split over them in a fixed order (``defect_attribution``; the point
+    between data and metric step is the strict file's ``BETWEEN_KEY`` entry)."""
     rows = []
     for task in TASK_IDS:
         a, b = seed.get(task, {}), strict.get(task, {})
@@ -86,20 +75,64 @@ def seed_vs_strict(seed: dict, strict: dict, primary: dict[str, str]) -> list[di
                 continue
             m = primary[task]
             if m in v and m in b.get(model, {}):
-                diff = round(b[model][m]["mean"] - v[m]["mean"], 4)
-                defect = DEFECT_BY_TASK.get(task, "")
-                if m == "macro_f1" and diff != 0:
-                    defect = f"{defect}; {STRICT_METRIC_CHANGE}" if defect else STRICT_METRIC_CHANGE
+                between = b.get(BETWEEN_KEY, {}).get(model, {}).get(m, {}).get("mean")
+                attr = attribute(task, m, v[m]["mean"], b[model][m]["mean"], between)
                 rows.append({"task": task, "model": model, "metric": m, "seed": v[m]["mean"],
-                             "strict": b[model][m]["mean"], "strict_minus_seed": diff, "defect_fixed": defect})
+                             "strict": b[model][m]["mean"], "strict_minus_seed": round(b[model][m]["mean"] - v[m]["mean"], 4),
+                             "strict_data_seed_metric": between,
+                             "defect_fixed": "; ".join(s["fixes"] for s in attr["steps"]),
+                             "attribution": attr["steps"], "remainder": attr["remainder"],
+                             "attribution_measured": attr["measured"], "moved_by": attr["moved_by"]})
     return rows
 
 
 def seed_vs_strict_markdown(rows: list[dict]) -> str:
-    lines = ["| task | model | metric | seed | strict | strict − seed | defect fixed |", "|---|---|---|---|---|---|---|"]
+    lines = [f"Split of strict − seed over the defects ({ORDER_NOTE}).", "",
+             "| task | model | metric | seed | strict | strict − seed | moved by (in order) | defects fixed |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        split = attribution_text({"steps": r.get("attribution", []), "remainder": r.get("remainder", 0.0)})
         lines.append(f"| {r['task']} | {r['model']} | {r['metric']} | {r['seed']:.4f} | {r['strict']:.4f} | "
-                     f"{r['strict_minus_seed']:+.4f} | {r['defect_fixed']} |")
+                     f"{r['strict_minus_seed']:+.4f} | {split} | {r['defect_fixed']} |")
+    return "\n".join(lines)
+
+
+def attribution_by_task(rows: list[dict]) -> list[dict]:
+    """Per task and defect step (in order, then the remainder): how many models it moved, the mean
+    and the largest-magnitude step over the models: which defect moved the task, and by how much."""
+    out: dict[tuple, dict] = {}
+    for r in rows:
+        steps = [(s["defect"], s["delta"]) for s in r.get("attribution", [])] + [("remainder", r.get("remainder", 0.0))]
+        for defect, delta in steps:
+            e = out.setdefault((r["task"], defect), {"task": r["task"], "step": defect, "metric": r["metric"],
+                                                     "models": 0, "models_moved": 0, "deltas": [], "not_split": 0})
+            e["models"] += 1
+            if delta is None:
+                e["not_split"] += 1
+                continue
+            e["deltas"].append(delta)
+            e["models_moved"] += delta != 0
+    table = []
+    for e in out.values():
+        d = e.pop("deltas")
+        e["mean_delta"] = round(float(np.mean(d)), 4) if d else None
+        e["largest_delta"] = max(d, key=abs) if d else None
+        table.append(e)
+    return table
+
+
+def attribution_by_task_markdown(table: list[dict]) -> str:
+    lines = [f"Which defect moved each task ({ORDER_NOTE}).", "",
+             "| task | metric | step | models moved | mean step | largest step | not split |", "|---|---|---|---|---|---|---|"]
+    def f(v):
+        return "" if v is None else f"{v:+.4f}"
+
+    for e in table:
+        if e["step"] == "remainder" and not e["models_moved"]:
+            continue
+        lines.append(f"| {e['task']} | {e['metric']} | {SHORT_NAMES.get(e['step'], e['step'])} | "
+                     f"{e['models_moved']}/{e['models']} | {f(e['mean_delta'])} | {f(e['largest_delta'])} | "
+                     f"{e['not_split'] or ''} |")
     return "\n".join(lines)
 
 

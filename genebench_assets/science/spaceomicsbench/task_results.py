@@ -17,18 +17,23 @@ from genebench_assets.science.spaceomicsbench.task_data import TaskData
 from genebench_assets.science.spaceomicsbench.task_metrics import aggregate, bootstrap_fold_mean_ci, fold_metrics
 
 
-def label_list_for(data: TaskData) -> list | None:
-    """Fixed class codes for macro-F1 in strict (SPEC §12); the seed's default in seed."""
-    if data.protocol == "strict" and data.task_type == "multi_class_classification":
+def label_list_for(data: TaskData, metric_protocol: str | None = None) -> list | None:
+    """Fixed class codes for macro-F1 in strict (SPEC §12); the seed's default in seed.
+    ``metric_protocol`` overrides the data's protocol for the metric alone: the seed metric on
+    strict (id-joined) data is the intermediate step of the seed -> strict attribution
+    (``defect_attribution``)."""
+    if (metric_protocol or data.protocol) == "strict" and data.task_type == "multi_class_classification":
         return list(range(len(encode_labels(data)[1])))
     return None
 
 
 def evaluate_predictions(data: TaskData, folds: list[Fold], model: str, preds: list[FoldPrediction],
-                         primary_metric: str, n_boot: int = 200) -> tuple[dict, list[dict] | None, dict]:
-    """(aggregate, per-fold details for LOCO splits or None, extras: CI and per-fold raw)."""
+                         primary_metric: str, n_boot: int = 200, metric_protocol: str | None = None,
+                         ) -> tuple[dict, list[dict] | None, dict]:
+    """(aggregate, per-fold details for LOCO splits or None, extras: CI and per-fold raw).
+    ``metric_protocol``: score with that protocol's metric instead of the data's (see ``label_list_for``)."""
     y_enc, _ = encode_labels(data)
-    labels = label_list_for(data)
+    labels = label_list_for(data, metric_protocol)
     per_fold, details, triples = [], [], []
     for f, p in zip(folds, preds):
         y_true = y_enc[np.asarray(f.test_rows)]

@@ -134,11 +134,15 @@ class TableStore:
         with p.open("rb") as f:
             return f.read()
 
-    def read_frame(self, asset: str, *parts: str) -> pd.DataFrame:
+    def read_frame(self, asset: str, *parts: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The stored table; with `columns`, only those columns (and the index): parquet reads a
+        column subset without decoding the rest, which matters for wide tables."""
         p = self.path(asset, *parts)
         if not p.exists():
             raise TableNotFoundError(f"{asset} {'/'.join(parts)}: not materialized yet (no {p})")
-        return pd.read_parquet(io.BytesIO(self._read_bytes(p))) if self.fs is not None else pd.read_parquet(p)
+        if self.fs is not None:
+            return pd.read_parquet(io.BytesIO(self._read_bytes(p)), columns=columns)
+        return pd.read_parquet(p, columns=columns)
 
     def read_json(self, asset: str, *parts: str) -> Any:
         p = self.path(asset, *parts, ext="json")

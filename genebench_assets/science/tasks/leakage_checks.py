@@ -541,10 +541,10 @@ def feature_columns_trace_to_raw_counts(
 
 # 6 -------------------------------------------------------------------------------------------
 # Calibrated on the demo simulator (benchmarks/near_duplicate_calibration.py, 4 study pairs, 6,000
-# genes, seed 42): different animals -0.19 .. 0.16 (3,976 pairs); re-processed duplicates (Poisson 90 %
-# depth + 10 % per-gene pipeline bias) 0.91 .. 0.98; technical replicates 0.95 .. 0.99. The threshold
-# sits near the middle of the gap (0.16, 0.91). Plain Pearson of z-scores, the old statistic, gives
-# duplicates 0.81 .. 0.91 and a smaller gap (0.65 vs 0.76).
+# genes, seed 42, simulator v2): different animals -0.21 .. 0.20 (3,976 pairs); re-processed duplicates
+# (Poisson 90 % depth + 10 % per-gene pipeline bias) 0.91 .. 0.98; technical replicates 0.96 .. 0.99. The
+# threshold sits near the middle of the gap (0.20, 0.91). Plain Pearson of z-scores, the old statistic,
+# gives duplicates 0.79 .. 0.92 and a smaller gap (0.66 vs 0.71).
 NEAR_DUPLICATE_THRESHOLD = 0.5
 EXPRESSED_QUANTILE = 0.5  # genes below the median mean log2 expression are mostly Poisson noise
 

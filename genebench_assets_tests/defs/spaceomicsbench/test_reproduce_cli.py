@@ -60,7 +60,7 @@ def test_results_file_has_the_published_layout_and_seed_vs_strict():
     assert "misaligned" in rows[("F4", "logreg")]["defect_fixed"]
 
 
-def test_leaderboard_asset_writes_results_side_by_side_and_lineage_to_task_files(tmp_path):
+def test_leaderboard_asset_writes_results_side_by_side_and_lineage_to_task_files(tmp_path, capsys):
     """soma_leaderboard through Dagster on stored per-task evaluation records (the models are
     exercised by test_soma_graph.py): published layout, unavailable tasks listed, seed vs strict with
     the defect, provenance down to the task files' sha256."""
@@ -83,6 +83,9 @@ def test_leaderboard_asset_writes_results_side_by_side_and_lineage_to_task_files
             m = "micro_f1" if t == "B2" else "macro_f1" if t in ("A1", "A2", "C1", "F4", "F5", "G1") else "auroc"
             lr = 0.6 + (0.1 if proto == "strict" and t == "F4" else 0.0)
             res = {"random": {m: {"mean": 0.3, "std": 0.1}}, "logreg": {m: {"mean": lr, "std": 0.1}}}
+            if proto == "strict" and t == "F4":   # strict predictions scored with the seed metric
+                res["_strict_data_seed_metric"] = {"random": {m: {"mean": 0.3, "std": 0.1}},
+                                                   "logreg": {m: {"mean": 0.67, "std": 0.1}}}
             store.write_json({"task_id": t, "status": "available", "primary_metric": m, "results": res,
                               "analytic_chance": 0.25, "empirical_random": 0.3}, "soma_evaluation", proto, t)
             store.write_json({"task_id": t, "status": "available", "files": [
@@ -99,6 +102,26 @@ def test_leaderboard_asset_writes_results_side_by_side_and_lineage_to_task_files
     assert out["_composite_empirical_random"]["logreg"]["composite"] == round((0.6 - 0.3) / 0.7, 4)
     assert "F_source" in out["_composite"]["_unavailable"]["categories_without_data"]
     assert "+0.1000" in md["seed_vs_strict"].value and "misaligned" in md["seed_vs_strict"].value
+    # The +0.1 split in order: id join +0.07 (seed metric on strict data), class list +0.03.
+    assert "id join +0.0700; macro-F1 class list +0.0300; remainder +0.0000" in md["seed_vs_strict"].value
+    by_defect = {(e["task"], e["step"]): e for e in md["seed_vs_strict_attribution"].value}
+    assert by_defect[("F4", "id_join")]["largest_delta"] == 0.07
+    assert by_defect[("F4", "macro_f1_class_list")]["largest_delta"] == 0.03
+    assert "| F4 | macro_f1 | id join | 1/2 |" in md["seed_vs_strict_by_defect"].value
+    side = json.loads((tmp_path / "out" / "seed_vs_strict.json").read_text())
+    (f4,) = [r for r in side["rows"] if r["task"] == "F4" and r["model"] == "logreg"]
+    assert round(sum(s["delta"] for s in f4["attribution"]) + f4["remainder"], 4) == f4["strict_minus_seed"] == 0.1
+    assert "id join" in (tmp_path / "out" / "seed_vs_strict.md").read_text()
+    # what `genebench reproduce spaceomicsbench` prints after the leaderboard
+    from genebench_assets.defs.spaceomicsbench.reproduce import print_seed_vs_strict
+
+    capsys.readouterr()
+    print_seed_vs_strict(tmp_path / "out")
+    printed = capsys.readouterr().out
+    assert "F4  macro_f1  id_join" in printed and "mean +0.0350, largest +0.0700" in printed
+    assert "macro_f1_class_list  moved 1/2 models: mean +0.0150, largest +0.0300" in printed
+    assert out["F4"]["logreg"]["macro_f1"]["mean"] == 0.6   # the seed file: no "_" variant in the seed run
+    assert "_strict_data_seed_metric" not in out["F4"]
     assert "data:image/png;base64," in md["chart"].value
     files = {f["file_name"] for f in md["provenance"].value["raw_files"]}
     assert {"tasks/A1.json", "tasks/I3.json"} <= files

@@ -140,6 +140,12 @@ def test_reordered_feature_file_blocks_seed_positional_join(defs, tmp_path):
     # strict joins by id: the same shuffled file gives aligned rows, and the run goes through
     result2, _, tables2 = _run(defs, tmp_path / "strict", root, "A1", "strict", models=["majority"])
     assert result2.success and _checks(result2)["soma_feature_ids_match_label_ids"][0]
+    # strict, multi-class: the same predictions also scored with the seed metric (the point between
+    # the id-join step and the class-list step of the seed -> strict attribution)
+    ev = json.loads((tables2 / "soma_evaluation" / "strict" / "A1.json").read_text())
+    between = ev["results"]["_strict_data_seed_metric"]["majority"]
+    assert set(between) == {"accuracy", "macro_f1"}
+    assert between["accuracy"] == ev["results"]["majority"]["accuracy"]       # the metric change is macro-F1's only
 
 
 def test_test_class_absent_from_training_blocks(defs, tmp_path):

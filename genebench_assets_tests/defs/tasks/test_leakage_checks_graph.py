@@ -78,7 +78,7 @@ def plant_raw_source(g, monkeypatch):
     from genebench_assets.science.osdr import source_checks
 
     monkeypatch.setattr(source_checks, "no_sample_in_two_studies",
-                        lambda by_study: CheckOutcome(True, "switched off by the test", {}))
+                        lambda by_study, **kwargs: CheckOutcome(True, "switched off by the test", {}))
     demo_simulator.plant_sample(g.mirror, TEST_OSD, VICTIM, counts=_donor_counts(g))
     return MISSIONS[-1:]
 

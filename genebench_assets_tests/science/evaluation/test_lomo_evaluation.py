@@ -109,6 +109,23 @@ def test_controls_bracket_reports_broken_controls():
     assert ok["passed"] and ok["negative_interval"] == [0.3, 0.7]
 
 
+def test_bracket_per_feature_set_centres_the_negative_interval_on_chance():
+    """The negative control's pooled CI gives the width (sampling spread at this n); its centre is one
+    random draw's luck. An off-centre draw (CI [0.497, 0.797], as kidney's on the calibrated demo) must
+    not flag a near-chance model (0.46), while a clearly anti-predictive one (0.30) is still flagged."""
+    import pandas as pd
+
+    rows = [("negative_control", 0.647, 0.497, 0.797), ("lr", 0.46, 0.3, 0.6), ("positive_control:lr", 1.0, 1.0, 1.0),
+            ("rf", 0.30, 0.15, 0.45), ("positive_control:rf", 1.0, 1.0, 1.0)]
+    tasks = pd.DataFrame([{"feature_set": "genes", "model": m, "mean_auroc": a, "pooled_ci_lower": lo,
+                           "pooled_ci_upper": hi} for m, a, lo, hi in rows])
+    brackets, problems = evaluation.controls_bracket_by_feature_set(tasks)
+    assert brackets["genes"]["negative_interval"] == pytest.approx([0.35, 0.65])
+    assert "lr" not in brackets["genes"]["flagged"]
+    assert "below the negative control's interval [0.350, 0.650]" in brackets["genes"]["flagged"]["rf"]
+    assert any(p.startswith("genes: rf = ") for p in problems)
+
+
 def test_positive_control_scores_give_auroc_one_and_do_not_alias():
     y = np.array([1.0, 0, 1, 0])
     s = evaluation.positive_control_scores(y)

@@ -97,3 +97,17 @@ def test_input_errors(data):
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         models.fit_predict("lr", bad, y_train, X_test)
+
+
+def test_estimator_modules_are_what_fitting_imports():
+    """What a worker pool preloads: every module build_model imports for the model (positive-control
+    names included), importable, and nothing for a model that does not need it."""
+    import importlib
+
+    every = models.estimator_modules([*models.MODEL_NAMES, "positive_control:xgb"])
+    for module in every:
+        importlib.import_module(module)
+    assert "xgboost" in every and "sklearn.ensemble" in every
+    assert "xgboost" not in models.estimator_modules(["pathway_lr", "pathway_pca_lr"])
+    with pytest.raises(ValueError, match="unknown model"):
+        models.estimator_modules(["svm"])

@@ -72,3 +72,29 @@ def test_timed_fit_predict_is_single_threaded_and_equal_to_fit_predict():
     assert seconds >= 0
     threads = single_threaded(lambda: {i["internal_api"]: i["num_threads"] for i in threadpool_info()})
     assert all(n == 1 for n in threads.values())
+
+
+def _loaded(module: str):
+    import sys
+
+    return module in sys.modules
+
+
+def test_worker_pool_starts_its_workers_with_their_imports_before_any_task():
+    """The workers exist (and have imported `preload`) as soon as the pool is entered, so their start-up
+    overlaps the caller's own work; results are the same as in process; on exit nothing is left."""
+    from genebench_assets.science.models.fit_pool import worker_pool
+
+    with worker_pool(2, preload=("xml.dom.minidom",)) as pool:
+        assert len(multiprocessing.active_children()) == 2  # started at entry, not at the first task
+        assert map_in_workers(_loaded, [("xml.dom.minidom",), ("xml.dom.minidom",)], n_jobs=2, pool=pool) == [True, True]
+        tasks = [(s,) for s in range(3)]
+        for a, b in zip(map_in_workers(_fit, tasks, n_jobs=2, pool=pool), map_in_workers(_fit, tasks, n_jobs=1)):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert multiprocessing.active_children() == []
+    with pytest.raises(ValueError, match=r"fit \d failed"):
+        with worker_pool(2) as pool:
+            map_in_workers(_boom, [(0,), (1,)], n_jobs=2, pool=pool)
+    assert multiprocessing.active_children() == []
+    with worker_pool(1) as pool:  # one job: no workers, fits in process
+        assert pool is None and multiprocessing.active_children() == []

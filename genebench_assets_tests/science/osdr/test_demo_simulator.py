@@ -226,11 +226,13 @@ def _flight_separation(root, manifest, osd, tissue, mission, catalog):
     return (score[y == 1].mean() - score[y == 0].mean()) / score.std()
 
 
-def test_flight_effect_strong_in_thymus_weak_in_liver(demo, catalog):
+def test_flight_effect_clear_in_thymus_weak_in_kidney(demo, catalog):
+    # Calibrated strengths (issue 11, demo_simulator.FLIGHT_STRENGTH): thymus 0.3, kidney 0.08 (close to
+    # none: the published kidney AUROC is below chance). Liver (0.18) is no longer "weak" next to thymus.
     root, manifest = demo
     thymus = _flight_separation(root, manifest, "OSD-244", "thymus", "RR-6", catalog)
-    liver = _flight_separation(root, manifest, "OSD-245", "liver", "RR-6", catalog)
-    assert thymus > 1.5 and thymus > 2 * liver
+    kidney = _flight_separation(root, manifest, "OSD-253", "kidney", "RR-7", catalog)
+    assert thymus > 1.0 and thymus > 2 * kidney
 
 
 def test_held_back_study(catalog, tmp_path):

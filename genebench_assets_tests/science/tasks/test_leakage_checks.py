@@ -290,7 +290,9 @@ def test_text_llm_examples(strict_folds, tissue):
 def test_near_duplicate_threshold_sits_in_the_calibrated_gap():
     """benchmarks/near_duplicate_calibration.py on the demo simulator (6,000 genes, the numbers quoted
     at NEAR_DUPLICATE_THRESHOLD): the threshold separates different animals from re-processed
-    duplicates and technical replicates with a margin of 0.3 on both sides."""
+    duplicates and technical replicates with a margin of 0.25 on both sides (0.3 before the demo's Flight
+    effects were calibrated, issue 11: the stronger liver effect raised the highest different-animal pair
+    from 0.16 to 0.20; the threshold still sits near the middle of the gap, 0.20 .. 0.91)."""
     import importlib.util
     from pathlib import Path
 
@@ -301,5 +303,5 @@ def test_near_duplicate_threshold_sits_in_the_calibrated_gap():
     dists = bench.calibrate(n_genes=6000, seed=42)["fingerprint"]
     different = max(dists["different animals"])
     duplicates = min(min(dists["re-processed duplicates"]), min(dists["technical replicates"]))
-    assert different < lc.NEAR_DUPLICATE_THRESHOLD - 0.3 and duplicates > lc.NEAR_DUPLICATE_THRESHOLD + 0.3, (
+    assert different < lc.NEAR_DUPLICATE_THRESHOLD - 0.25 and duplicates > lc.NEAR_DUPLICATE_THRESHOLD + 0.25, (
         different, duplicates)
