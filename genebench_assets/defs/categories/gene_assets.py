@@ -29,18 +29,24 @@ c_task_tissues = dg.StaticPartitionMapping({
     for t in sorted({t for pair in cross_tissue.TASKS.values() for t in pair} & _TISSUES)})
 
 
-def _sides(settings: GenebenchSettings, task_id: str):
+def _load_tissues(settings: GenebenchSettings, task: str, tissues: tuple[str, ...]) -> list:
+    """The task's tissues (QC-kept samples of their promoted studies), or one line naming the tissues
+    that are not in the catalog."""
     from genebench_assets.defs.tissue_inputs import load_tissue
-    from genebench_assets.science.categories.cross_tissue_genes import TissueSide
 
     catalog = settings.catalog()
-    train_tissue, test_tissue = cross_tissue.TASKS[task_id]
-    absent = [t for t in (train_tissue, test_tissue) if t not in catalog.tissues]
+    absent = [t for t in tissues if t not in catalog.tissues]
     if absent:
-        raise dg.Failure(f"{task_id} ({train_tissue} -> {test_tissue}): tissue(s) {absent} not in the catalog "
-                         f"({settings.catalog_path or 'packaged'})")
+        raise dg.Failure(f"{task}: tissue(s) {absent} not in the catalog ({settings.catalog_path or 'packaged'})")
     store = settings.table_store()
-    data = [load_tissue(store, catalog, t) for t in (train_tissue, test_tissue)]
+    return [load_tissue(store, catalog, t) for t in tissues]
+
+
+def _sides(settings: GenebenchSettings, task_id: str):
+    from genebench_assets.science.categories.cross_tissue_genes import TissueSide
+
+    train_tissue, test_tissue = cross_tissue.TASKS[task_id]
+    data = _load_tissues(settings, f"{task_id} ({train_tissue} -> {test_tissue})", (train_tissue, test_tissue))
     return [TissueSide(d.tissue, d.expression, d.metadata) for d in data], data
 
 
@@ -189,15 +195,11 @@ d_task_tissue = dg.StaticPartitionMapping({
     "(scaler fitted inside each training split). Too few samples in a class: nothing is fitted, the check says so.",
 )
 def condition_prediction_genes(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
-    from genebench_assets.defs.tissue_inputs import load_tissue
     from genebench_assets.science.tasks.folds import observed_genes
 
     task_id = context.partition_key
     tissue = condition_prediction.TASKS[task_id]["tissue"]
-    catalog = settings.catalog()
-    if tissue not in catalog.tissues:
-        raise dg.Failure(f"{task_id}: tissue {tissue!r} is not in the catalog ({settings.catalog_path or 'packaged'})")
-    data = load_tissue(settings.table_store(), catalog, tissue)
+    (data,) = _load_tissues(settings, task_id, (tissue,))
     y_s = condition_prediction.source_task_samples(data.metadata, task_id)
     counts = condition_prediction.class_counts(y_s)
     doc = {"task_id": task_id, "tissue": tissue, "min_per_class": condition_prediction.MIN_PER_CLASS,

@@ -107,7 +107,7 @@ def _fold_frame(ff) -> pd.DataFrame:
           "missions (pathways intersected, duplicates keep the first occurrence), aligned to the task files.")
 def release_fold_features(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from genebench_assets.science.release import genelab_release
-    from genebench_assets.science.release.pathway_lomo import fold_features
+    from genebench_assets.science.release.pathway_lomo import build_fold_features
 
     release_dir = release_settings.checked_release_dir()
     store = TableStore(settings.data_dir)
@@ -117,7 +117,7 @@ def release_fold_features(context, settings: GenebenchSettings, release_settings
         if tissue not in tasks:
             tasks[tissue] = genelab_release.read_task(release_dir, tissue)
         task = tasks[tissue]
-        folds = [fold_features(release_dir, task, fold, db) for fold in task.folds]  # = build_fold_features
+        folds = build_fold_features(release_dir, task, db)
         part = _part(tissue, db)
         rows = []
         for ff in folds:

@@ -86,9 +86,12 @@ def fold_features(release_dir: Path | str, task: genelab_release.ReleaseTask, fo
                         X_train, fold.train_y, X_test, fold.test_y)
 
 
-def build_fold_features(release_dir: Path | str, task_or_tissue: str, db: str) -> list[FoldFeatures]:
-    """Step 1: features of every LOMO fold of the task, in task_info.json order."""
-    task = genelab_release.read_task(release_dir, task_or_tissue)
+def build_fold_features(release_dir: Path | str, task_or_tissue, db: str) -> list[FoldFeatures]:
+    """Step 1: features of every LOMO fold of the task, in task_info.json order. `task_or_tissue`: a task
+    id or tissue, or a task already read by `genelab_release.read_task` (a caller building several
+    collections of one tissue reads its task files once)."""
+    task = (genelab_release.read_task(release_dir, task_or_tissue) if isinstance(task_or_tissue, str)
+            else task_or_tissue)
     return [fold_features(release_dir, task, fold, db) for fold in task.folds]
 
 
