@@ -4,7 +4,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+# The lock pins what CI tested (scripts/lock.sh refreshes it), so a fresh machine installs the same set.
+LOCK=requirements-lock.txt
+.venv/bin/pip install --quiet --disable-pip-version-check -c "$LOCK" -e '.[test]'
+echo "scripts/test.sh: installed from $LOCK ($(sed -n 's/^# genebench.s tested dependency set: //p' "$LOCK"))"
+.venv/bin/python - <<'PY'
+from importlib.metadata import version
+print("scripts/test.sh: " + ", ".join(f"{p} {version(p)}" for p in
+      ("dagster", "pandas", "scikit-learn", "anthropic", "numpy", "scipy", "xgboost-cpu", "lightgbm")))
+PY
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

@@ -136,8 +136,9 @@ def call_messages(client: anthropic.Anthropic, prompt: str, settings: CallSettin
         return CallResult(success=False, latency_sec=round(time.perf_counter() - start, 3), prompt_sha256=phash,
                           model=settings.model, error=str(e), error_type=type(e).__name__, status_code=e.status_code)
     except anthropic.APIError as e:  # connection errors and timeouts, after the SDK's retries
-        # The SDK says only "Connection error."; the transport's own message (e.g. "Connection refused") is the cause.
-        why = f"{e} ({e.__cause__})" if e.__cause__ is not None and str(e.__cause__) else str(e)
+        # Our own words, not the SDK's (its message for the same failure changed between releases): what
+        # failed, then the innermost transport error (e.g. "[Errno 111] Connection refused"), the cause.
+        why = f"{_NO_RESPONSE.get(type(e).__name__, 'no response from the API')}: {_root_cause(e)}"
         return CallResult(success=False, latency_sec=round(time.perf_counter() - start, 3), prompt_sha256=phash,
                           model=settings.model, error=why, error_type=type(e).__name__)
     result = CallResult(
@@ -154,6 +155,16 @@ def call_messages(client: anthropic.Anthropic, prompt: str, settings: CallSettin
     if cache is not None:
         cache.put(settings, key, result)
     return result
+
+
+_NO_RESPONSE = {"APIConnectionError": "could not connect to the API", "APITimeoutError": "the API did not answer in time"}
+
+
+def _root_cause(error: BaseException) -> str:
+    """The innermost exception's text (the transport's), falling back to its type name."""
+    while error.__cause__ is not None or (error.__context__ is not None and not error.__suppress_context__):
+        error = error.__cause__ or error.__context__
+    return str(error) or type(error).__name__
 
 
 def answer(client: anthropic.Anthropic, prompt: str, *, model: str, temperature: float | None = None, max_tokens: int = ANSWER_MAX_TOKENS, system: str | None = ANSWER_SYSTEM_PROMPT, cache: ResponseCache | None = None) -> CallResult:

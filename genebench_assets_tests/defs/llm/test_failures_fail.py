@@ -93,7 +93,8 @@ def test_no_network_stops_after_one_call_s_retries(env):
     t0 = time.perf_counter()
     result = _run(instance, resources(), PER_MODEL)
     assert not result.success and time.perf_counter() - t0 < 60
-    assert "APIConnectionError: Connection error. ([Errno 111] Connection refused)" in _failure(result)
+    # The exception type and our own words with the transport's cause (planted above), not the SDK's wording.
+    assert "APIConnectionError: could not connect to the API: [Errno 111] Connection refused" in _failure(result)
     assert len(SCRIPT.requests) == 3  # one call: the first try and the SDK's 2 retries, not 3 x 3
     assert not (io / "llm_answers").exists()
 
