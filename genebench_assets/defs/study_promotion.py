@@ -18,34 +18,21 @@ See docs/ARCHITECTURE.md, "Blocking and promotion"."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from typing import Any
 
 import dagster as dg
 
+from genebench_assets.defs.gating.read_gate import blocking_check_problems, blocking_checks, latest_materialization
 from genebench_assets.science.storage.table_store import TableStore
 
 # The per-study assets a tissue reads, in dependency order, and the non-asset files promoted with them.
 GATED_ASSETS = ("raw_counts", "sample_metadata", "normalized_expression")
 PROMOTED_TABLES = (("sample_metadata", "parquet"), ("normalized_expression", "parquet"), ("raw_files", "json"))
-
-
-@functools.lru_cache(maxsize=1)
-def blocking_checks() -> dict[str, tuple[dg.AssetCheckKey, ...]]:
-    """asset name -> its blocking check keys, from the code location's definitions."""
-    from genebench_assets.definitions import defs
-
-    found: dict[str, list[dg.AssetCheckKey]] = {}
-    for checks_def in defs.asset_checks or []:
-        for spec in checks_def.check_specs:
-            if spec.blocking:
-                found.setdefault(spec.asset_key.to_user_string(), []).append(spec.key)
-    for asset in defs.assets or []:  # checks declared on the asset itself (check_specs=)
-        for spec in getattr(asset, "check_specs", []) or []:
-            if spec.blocking:
-                found.setdefault(spec.asset_key.to_user_string(), []).append(spec.key)
-    return {k: tuple(sorted(set(v), key=lambda c: c.name)) for k, v in found.items()}
+# Rule 3: what each gated table was computed from (its recorded provenance must name their current versions).
+STUDY_INPUTS = {"sample_metadata": ("raw_counts",), "normalized_expression": ("raw_counts", "sample_metadata")}
+# Promoted side files: the asset that wrote each one, which recorded its sha256 (`<name>_sha256` metadata).
+SIDE_FILES = {"raw_files": "raw_counts"}
 
 
 def partition_key(tissue: str, mission: str) -> str:
@@ -60,6 +47,7 @@ class AssetVerdict:
     run_id: str | None = None
     problems: list[str] = dataclasses.field(default_factory=list)
     upstream: dict[str, str] = dataclasses.field(default_factory=dict)  # asset -> data version it read
+    side_files: dict[str, str] = dataclasses.field(default_factory=dict)  # e.g. raw_files -> sha256 recorded
 
 
 def verify_asset(instance: dg.DagsterInstance, store: TableStore, asset: str, tissue: str,
@@ -67,17 +55,18 @@ def verify_asset(instance: dg.DagsterInstance, store: TableStore, asset: str, ti
     """Rules 1 and 2 of the module docstring for one gated table."""
     verdict = AssetVerdict(asset)
     pk = partition_key(tissue, mission)
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[pk]), limit=1).records
-    if not records:
+    record = latest_materialization(instance, asset, pk)
+    if record is None:
         verdict.problems.append(f"{asset} never materialized")
         return verdict
-    record = records[0]
     verdict.storage_id, verdict.run_id = record.storage_id, record.run_id
     metadata = record.asset_materialization.metadata if record.asset_materialization else {}
     recorded = getattr(metadata.get("sha256"), "value", None)
     if not recorded:  # no sha256 in the metadata: the data version is its first 16 hex digits
         recorded = (record.asset_materialization.tags or {}).get("dagster/data_version")
+    # Side files written with the table (raw_counts' raw_files.json): the sha256 it recorded for each.
+    verdict.side_files = {k.removesuffix("_sha256"): str(getattr(v, "value", v)) for k, v in metadata.items()
+                          if k.endswith("_sha256") and k != "table_sha256"}
     if not store.exists(asset, tissue, mission):
         verdict.problems.append(f"{asset} materialized but its file is gone ({store.path(asset, tissue, mission)})")
         return verdict
@@ -92,18 +81,7 @@ def verify_asset(instance: dg.DagsterInstance, store: TableStore, asset: str, ti
     if isinstance(prov, str):
         prov = json.loads(prov)
     verdict.upstream = {u["asset"]: u.get("data_version", "") for u in prov.get("upstream", [])}
-    keys = blocking_checks().get(asset, ())
-    if not keys:
-        return verdict
-    infos = {i.check_key: i for i in instance.event_log_storage.get_asset_check_partition_info(
-        list(keys), partition_keys=[pk])}
-    for key in keys:
-        info = infos.get(key)
-        if info is None or info.latest_target_materialization_storage_id != record.storage_id:
-            verdict.problems.append(f"blocking check {key.name} not evaluated on the latest {asset}")
-        elif info.latest_execution_status.value != "SUCCEEDED":
-            verdict.problems.append(f"blocking check {key.name} failed on the latest {asset} "
-                                    f"(run {record.run_id[:8]})")
+    verdict.problems.extend(blocking_check_problems(instance, asset, pk, record, what=f"the latest {asset}"))
     return verdict
 
 
@@ -116,14 +94,18 @@ class StudyVerdict:
     @property
     def problems(self) -> list[str]:
         out = [p for v in self.assets.values() for p in v.problems]
-        ne = self.assets.get("normalized_expression")
-        if not out and ne is not None:  # rule 3: one study version
-            for up in ("raw_counts", "sample_metadata"):
+        if out:
+            return out
+        # rule 3: one study version — each table was computed from the current version of what it read
+        for reader, ups in STUDY_INPUTS.items():
+            if reader not in self.assets:
+                continue
+            for up in ups:
                 want = (self.assets[up].sha256 or "")[:16]
-                got = ne.upstream.get(up)
-                if got is not None and got != want:
-                    out.append(f"normalized_expression was computed from another {up} ({got[:12]}, now "
-                               f"{want[:12]}): re-materialize normalized_expression")
+                got = self.assets[reader].upstream.get(up)
+                if got != want:
+                    out.append(f"{reader} was computed from another {up} ({(got or 'none recorded')[:12]}, now "
+                               f"{want[:12]}): re-materialize {reader}")
         return out
 
     @property
@@ -149,6 +131,13 @@ def promote_study(instance: dg.DagsterInstance, store: TableStore, tissue: str, 
     for a, ext in PROMOTED_TABLES:  # the verified assets must still be what was verified
         if a in verdict.assets and expected[(a, ext)] != verdict.assets[a].sha256:
             return store.promoted(tissue, mission), [f"{a} changed on disk while it was being promoted"]
+        writer = SIDE_FILES.get(a)
+        if writer is not None:  # a side file is promoted only as the version its writer recorded
+            recorded = verdict.assets[writer].side_files.get(a)
+            if recorded != expected[(a, ext)]:
+                return store.promoted(tissue, mission), [
+                    f"{a}.{ext} on disk (sha256 {expected[(a, ext)][:12]}) is not what the latest {writer} recorded "
+                    f"({(recorded or 'none')[:12]}): re-materialize {writer}"]
     return store.promote(tissue, mission, expected, verdict.evidence()), None
 
 

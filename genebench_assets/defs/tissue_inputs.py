@@ -120,3 +120,24 @@ def lomo_folds_data_version(store: TableStore, tissue: str) -> str:
         m = store.read_json(manifest, tissue)
         content = json.dumps({"feature_sets": m.get("feature_sets"), "pathways": m.get("pathways")}, sort_keys=True)
     return hashlib.sha256(f"{folds_sha}{content}".encode()).hexdigest()[:16]
+
+
+def require_checked_folds(context, store: TableStore, tissues, *, instance=None) -> None:
+    """The read gate (gating/read_gate.py) for readers of lomo_folds: the folds (and fold features) on disk
+    are the latest materialization of each tissue's lomo_folds under this protocol, and every blocking
+    leakage check passed on it; otherwise one line naming tissue, version and check, before any read."""
+    from genebench_assets.defs.gating.read_gate import require_checked_inputs
+
+    require_checked_inputs(context, [
+        ("lomo_folds", t, lomo_folds_data_version(store, t) if store.exists("lomo_folds", t, ext="json") else "none")
+        for t in ([tissues] if isinstance(tissues, str) else tissues)], protocol=store.protocol, instance=instance,
+        reader=None if context is not None else "export-folds")
+
+
+def read_checked_folds(context, store: TableStore, tissue: str, *, instance=None) -> list:
+    """A tissue's LOMO folds, through the read gate (the leakage checks themselves read them directly);
+    outside a run (the CLI), pass the instance instead of a context."""
+    from genebench_assets.science.tasks.folds import Fold
+
+    require_checked_folds(context, store, tissue, instance=instance)
+    return [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]

@@ -77,6 +77,13 @@ def test_folds_leakage_checks_and_evaluation(graph):
     assert all(checks.values()), checks
     tasks = graph.settings.table_store().read_frame("evaluation_summary", TISSUE).set_index("model")
     assert tasks.loc["positive_control:lr", "mean_auroc"] >= 0.9  # lr finds features planted with the label
+    # The positive control runs on one fold, the one with the most training samples, which the evaluation names.
+    preds = graph.settings.table_store().read_frame("model_predictions", TISSUE)
+    control_folds = set(preds.loc[preds["model"] == "positive_control:lr", "fold_id"])
+    event = next(e for e in graph.tissue_result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "evaluation_summary")
+    named = event.event_specific_data.materialization.metadata["positive_control_fold"].value
+    assert len(control_folds) == 1 and named == next(iter(control_folds)), (control_folds, named)
     assert abs(tasks.loc["negative_control", "mean_auroc"] - 0.5) < 0.2
     # The simulated Flight effect in gastrocnemius is moderate: a real model finds it.
     assert tasks.loc["lr", "mean_auroc"] > 0.7
@@ -120,6 +127,7 @@ def test_export_folds_in_the_published_layout(graph, tmp_path, monkeypatch):
     from genebench_assets import cli
 
     monkeypatch.setenv("GENEBENCH_DATA_DIR", str(graph.data_dir))
+    monkeypatch.setattr(cli, "_instance", lambda: graph.instance)  # the instance that recorded the folds' checks
     assert cli.main(["export-folds", "--out", str(tmp_path), "--tissue", TISSUE]) == 0
     task = tmp_path / "A2_gastrocnemius_lomo"
     assert sorted(p.name for p in task.iterdir()) == ["fold_RR-1_test", "fold_RR-5_test", "fold_RR-9_test", "task_info.json"]

@@ -163,3 +163,46 @@ def test_once_the_study_passes_again_the_tissue_runs_again(blocked):
     for table in ("sample_metadata.parquet", "normalized_expression.parquet"):
         assert again[table] == blocked.good["promoted_files"][table], table
     assert store.sha256("evaluation_summary", TISSUE) == blocked.good["evaluation_summary"]
+
+
+def test_metadata_from_an_older_raw_counts_is_not_promoted(blocked):
+    """Issue 19 item 2: a raw file changes, raw_counts re-runs, then only normalized_expression. Its own
+    inputs are current, but sample_metadata (labels, QC) was computed from the old raw_counts: the study
+    must not be promoted as one version, and the tissue says which table to re-materialize."""
+    mirror = blocked.source.mirror_root
+    from pathlib import Path
+
+    counts_file = next((Path(mirror) / "OSD-401").glob("*Unnormalized_Counts*.csv"))
+    original = counts_file.read_bytes()
+    try:
+        lines = original.decode().splitlines(keepends=True)
+        first = lines[1].split(",")
+        first[1] = str(int(float(first[1])) + 1)  # one count of one gene: the study's checks still pass
+        lines[1] = ",".join(first)
+        counts_file.write_text("".join(lines))
+        assert blocked.study(TISSUE, "RR-5", keys=["raw_counts"]).success
+        assert blocked.study(TISSUE, "RR-5", keys=["normalized_expression"]).success
+        result = blocked.tissue(TISSUE, keys=["lomo_folds"])
+        assert not result.success and materialized(result) == []
+        message = _failure_messages(result)
+        assert "(gastrocnemius, RR-5) is blocked" in message, message
+        assert "sample_metadata was computed from another raw_counts" in message, message
+    finally:
+        counts_file.write_bytes(original)
+        assert blocked.study(TISSUE, "RR-5").success
+
+
+def test_raw_files_provenance_is_promoted_only_as_raw_counts_recorded_it(blocked):
+    """raw_files.json (what lineage shows as the raw files behind every number) is verified too: one
+    edited by hand after raw_counts recorded it is not promoted."""
+    store = TableStore(blocked.data_dir)
+    path = store.path("raw_files", TISSUE, "RR-5", ext="json")
+    saved = path.read_bytes()
+    try:
+        path.write_bytes(saved.replace(b'"sha256": "', b'"sha256": "0', 1))
+        result = blocked.tissue(TISSUE, keys=["lomo_folds"])
+        assert not result.success and materialized(result) == []
+        message = _failure_messages(result)
+        assert "raw_files.json on disk" in message and "is not what the latest raw_counts recorded" in message, message
+    finally:
+        path.write_bytes(saved)

@@ -11,7 +11,7 @@ from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
 from genebench_assets.defs.provenance import provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.defs.tissue_inputs import lomo_folds_data_version
+from genebench_assets.defs.tissue_inputs import lomo_folds_data_version, read_checked_folds
 
 
 def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: bool) -> str:
@@ -39,14 +39,14 @@ def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: boo
 )
 def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
     from genebench_assets.defs.lineage import lineage_markdown_for_tissue
-    from genebench_assets.science.evaluation.lomo_evaluation import evaluate_predictions
+    from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX, evaluate_predictions
     from genebench_assets.science.evaluation.plots import pooled_lomo_curves, png_markdown, roc_png
-    from genebench_assets.science.tasks.folds import Fold, fold_test_labels
+    from genebench_assets.science.tasks.folds import fold_test_labels
 
     tissue = context.partition_key
     catalog = settings.catalog()
     store = settings.table_store()
-    folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
+    folds = read_checked_folds(context, store, tissue)  # the read gate (gating/read_gate.py)
     preds = store.read_frame("model_predictions", tissue)
     per_fold, tasks = evaluate_predictions(preds, folds, protocol=settings.protocol)
     store.write_frame(per_fold, "evaluation_folds", tissue)
@@ -62,6 +62,9 @@ def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSet
         "summary": dg.MetadataValue.md(md),
         "per_fold": dg.MetadataValue.md(_per_fold_md(per_fold)),
         "sha256": sha,
+        # The positive control runs on one fold (lomo_evaluation.positive_control_fold): named here.
+        "positive_control_fold": ", ".join(sorted(preds.loc[preds["model"].str.startswith(POSITIVE_CONTROL_PREFIX),
+                                                            "fold_id"].unique())) or "none",
     }
     lomo_labels = pd.concat([fold_test_labels(f) for f in folds if not f.fold_id.endswith("_holdout")])
     for feature_set in sorted(preds["feature_set"].unique()):
@@ -99,18 +102,24 @@ def _per_fold_md(per_fold: pd.DataFrame) -> str:
 
 
 @dg.asset_check(asset=evaluation_summary, partitions_def=tissue_partitions,
-                description="Controls bracket every model: none below the negative control's interval, none above its "
-                "positive control (the model on a copy with label features planted, >= 0.9).")
+                description="Controls bracket every model, recomputed from the stored predictions and fold labels (not "
+                "from the summary): none below the negative control's interval, none above its positive control (the "
+                "model on a copy with label features planted, >= 0.9); the summary's mean AUROCs equal the recomputed ones.")
 def evaluation_controls_bracket(context, settings: GenebenchSettings):
     from genebench_assets.defs.check_results import to_check_result
-    from genebench_assets.science.evaluation.lomo_evaluation import controls_bracket_by_feature_set
+    from genebench_assets.science.evaluation.lomo_evaluation import controls_bracket_from_predictions
+    from genebench_assets.science.tasks.folds import Fold
 
     from genebench_assets.science.check_outcome import CheckOutcome
 
-    tasks = settings.table_store().read_frame("evaluation_summary", context.partition_key)
-    results, problems = controls_bracket_by_feature_set(tasks)
+    tissue = context.partition_key
+    store = settings.table_store()
+    results, problems = controls_bracket_from_predictions(
+        store.read_frame("model_predictions", tissue), [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)],
+        protocol=settings.protocol, summary=store.read_frame("evaluation_summary", tissue))
     return to_check_result(CheckOutcome(
         passed=not problems,
-        description="mean AUROC of every model vs the negative control's interval (random scores, pooled "
-        "bootstrap CI) and vs its positive control (the same model on a copy with label features planted)",
+        description="mean AUROC of every model, from the stored scores, vs the negative control's interval (random "
+        "scores, pooled bootstrap CI) and vs its positive control (the same model on a copy with label features "
+        "planted); evaluation_summary agrees with the stored scores",
         metadata={"controls": results}, failures=problems))

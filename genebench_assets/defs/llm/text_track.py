@@ -18,7 +18,7 @@ from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.pathways.assets import gene_sets
 from genebench_assets.defs.partitions import by_tissue
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
-from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version
+from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version, read_checked_folds
 
 
 def task_folds_from_ours(task_id: str, folds):
@@ -48,7 +48,7 @@ def task_folds_from_ours(task_id: str, folds):
 def text_llm_predictions(context: dg.AssetExecutionContext, settings: GenebenchSettings, anthropic: AnthropicResource,
                          gene_set_settings: GeneSetSettings, osdr_source: OsdrSource) -> dg.MaterializeResult:
     from genebench_assets.defs.pathways.assets import load_gene_sets
-    from genebench_assets.science.tasks.folds import Fold, fold_matrices
+    from genebench_assets.science.tasks.folds import fold_matrices
     from genebench_assets.science.llm.anthropic_calls import ResponseCache, text_track_asker
     from genebench_assets.science.llm.failure_policy import LlmFailureError
     from genebench_assets.science.llm.text_track import make_submission, predict_fold, prompts_markdown
@@ -59,8 +59,8 @@ def text_llm_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
     k_shot = int(os.environ.get("GENEBENCH_TEXT_LLM_SHOTS", "0"))
     catalog = settings.catalog()
     store = settings.table_store()
+    folds = read_checked_folds(context, store, tissue)  # the read gate first (gating/read_gate.py)
     data = load_tissue(store, catalog, tissue)
-    folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
     _, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
     symbols = symbol_map.to_dict()
     # Failed calls and unparsed replies fail the asset beyond the allowed share (default 0), once,

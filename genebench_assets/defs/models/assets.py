@@ -10,7 +10,7 @@ from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings
 from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
-from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version
+from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version, read_checked_folds
 from genebench_assets.science.models.classifiers import estimator_modules
 from genebench_assets.science.models.fit_pool import expected_fit_cost, map_in_workers, timed_fit_predict, worker_pool
 
@@ -39,17 +39,19 @@ def model_predictions(
 ) -> dg.MaterializeResult:
     from genebench_assets.defs.pathways.fold_features import (
         FoldFeaturesError, read_manifest, read_pathway_fold_features, stored_pathway_matrices)
-    from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX, planted_label_copy
-    from genebench_assets.science.tasks.folds import Fold, fold_matrices, fold_test_labels, model_fit_rows
+    from genebench_assets.science.evaluation.lomo_evaluation import (
+        POSITIVE_CONTROL_PREFIX, planted_label_copy, positive_control_fold)
+    from genebench_assets.science.tasks.folds import fold_matrices, fold_test_labels, model_fit_rows
 
     tissue = context.partition_key
     store = settings.table_store()
     # The fit workers start now and import the estimators' modules while this process reads and builds
     # the fit inputs below (science/models/fit_pool.worker_pool); the `with` block stops them.
     with worker_pool(model_settings.n_jobs, preload=estimator_modules(model_settings.models)) as pool:
+        folds = read_checked_folds(context, store, tissue)  # the read gate first: nothing read before it
         data = load_tissue(store, settings.catalog(), tissue)
-        folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
         built = read_manifest(store, tissue)
+        control_fold = positive_control_fold(folds)  # the positive control runs on this fold only
         # Build every fold's features first (cheap), then fit all (fold, feature set, model) tasks,
         # which are independent, on n_jobs processes. Each fit is seeded, so the result does not
         # depend on n_jobs; rows are assembled in task order.
@@ -72,7 +74,10 @@ def model_predictions(
                 for model in model_settings.models:
                     tasks.append((fold, feature_set, model, X_train, y_train, X_test))
                 # Positive control (issue 9): a copy of the data with label-carrying features planted, run
-                # through the same models; only this copy reads the test labels, to plant them.
+                # through the same models; only this copy reads the test labels, to plant them. One fold
+                # per tissue (positive_control_fold): it tests the pipeline, which every fold shares.
+                if fold.fold_id != control_fold:
+                    continue
                 Xp_train, Xp_test = planted_label_copy(X_train, y_train, X_test, fold_test_labels(fold).loc[X_test.index],
                                                        seed=model_settings.seed)
                 for model in model_settings.models:
@@ -114,6 +119,7 @@ def model_predictions(
         metadata={
             "n_predictions": len(preds),
             "models": dg.MetadataValue.json(list(model_settings.models)),
+            "positive_control_fold": control_fold or "none",
             "feature_sets": dg.MetadataValue.json(list(model_settings.feature_sets)),
             "fit_times": dg.MetadataValue.md(
                 frame_markdown(timing.groupby(["feature_set", "model"])[["fit_seconds", "n_features"]].mean())

@@ -105,7 +105,8 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
     sha = part.write(counts, "raw_counts")
     part.write(samples, "raw_samples")
     raw_files = [f.provenance() for fs in files_by_osd.values() for f in fs]
-    store.write_json(raw_files, "raw_files", tissue, mission)
+    # Its sha256 goes in the metadata: promotion copies raw_files.json only as this version (study_promotion).
+    _, raw_files_sha = store.write_json(raw_files, "raw_files", tissue, mission)
     yield dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={
@@ -114,11 +115,14 @@ def raw_counts(context: dg.AssetExecutionContext, settings: GenebenchSettings, o
             "studies": ", ".join(s.osd for s in studies),
             "source_mode": osdr_source.mode,
             "simulated": osdr_source.simulated,
+            # whose counts were read (SPEC §3: RSEM by default, GENEBENCH_QUANTIFIER); also in raw_files
+            "quantifier": ", ".join(sorted({f.quantifier for fs in files_by_osd.values() for f in fs if f.quantifier})),
             "n_dropped_by_catalog_filter": len(dropped),
             "dropped_by_catalog_filter": dg.MetadataValue.json(dict(list(dropped.items())[:200])),
             "parse_report": dg.MetadataValue.json(parse_report),
             "raw_files": dg.MetadataValue.md(raw_files_markdown(raw_files)),
             "sha256": sha,
+            "raw_files_sha256": raw_files_sha,
             **provenance_metadata(upstream=[], raw_files=raw_files),
         },
     )

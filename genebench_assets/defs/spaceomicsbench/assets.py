@@ -59,6 +59,16 @@ def load_task_data(store: TableStore, protocol: str, task: str):
                                 store.read_json("soma_task_data", protocol, task, "spec"))
 
 
+def require_checked_split_folds(context, store: TableStore, protocol: str, task: str) -> None:
+    """The read gate (gating/read_gate.py) for readers of soma_split_folds: the folds on disk are its latest
+    materialization, made under this protocol, and its four blocking checks passed on it."""
+    from genebench_assets.defs.gating.read_gate import require_checked_inputs
+
+    on_disk = store.sha256("soma_split_folds", protocol, task, ext="json")[:16] \
+        if store.exists("soma_split_folds", protocol, task, ext="json") else "none"
+    require_checked_inputs(context, [("soma_split_folds", task, on_disk)], protocol=protocol)
+
+
 def load_folds(store: TableStore, protocol: str, task: str):
     from genebench_assets.science.spaceomicsbench.splits import Fold
 
@@ -173,6 +183,7 @@ def soma_predictions(context, settings: GenebenchSettings, soma_settings: SpaceO
     from genebench_assets.science.spaceomicsbench.baselines import library_versions, models_for, run_baseline
 
     store, protocol, task_id = _ctx(context, settings, soma_settings)
+    require_checked_split_folds(context, store, protocol, task_id)
     status = _status(store, protocol, task_id)
     if status != "available":
         return _unavailable(store, "soma_predictions", protocol, task_id, status)
@@ -212,6 +223,7 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
     from genebench_assets.science.spaceomicsbench.task_results import evaluate_predictions
 
     store, protocol, task_id = _ctx(context, settings, soma_settings)
+    require_checked_split_folds(context, store, protocol, task_id)
     status = _status(store, protocol, task_id)
     if status != "available":
         return _unavailable(store, "soma_evaluation", protocol, task_id, status)

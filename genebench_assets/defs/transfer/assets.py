@@ -19,15 +19,21 @@ from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.settings import GenebenchSettings, default_shared_data, from_env
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tasks.assets import lomo_folds
-from genebench_assets.defs.tissue_inputs import load_tissue
+from genebench_assets.defs.tissue_inputs import load_tissue, read_checked_folds
 
 PAIR_FOLDS = "transfer_pair_folds"
 PAIR_RAW_FILES = "transfer_pair_folds_raw_files"  # the raw files the folds' study versions came from
 
 
-def read_pair_folds(store, tissue: str) -> tuple[dict, list]:
+def read_pair_folds(store, tissue: str, context=None) -> tuple[dict, list]:
+    """The pair folds; with a reader's `context`, through the read gate first (their checks read them without)."""
     from genebench_assets.science.tasks.folds import Fold
 
+    if context is not None:
+        from genebench_assets.defs.gating.read_gate import require_checked_inputs
+
+        on_disk = store.sha256(PAIR_FOLDS, tissue, ext="json")[:16] if store.exists(PAIR_FOLDS, tissue, ext="json") else "none"
+        require_checked_inputs(context, [(PAIR_FOLDS, tissue, on_disk)], protocol=store.protocol)
     payload = store.read_json(PAIR_FOLDS, tissue)
     return payload, [Fold.from_dict(d) for d in payload["folds"]]
 
@@ -121,7 +127,7 @@ def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
 
     tissue = context.partition_key
     store = settings.table_store()
-    payload, folds = read_pair_folds(store, tissue)
+    payload, folds = read_pair_folds(store, tissue, context)
     expression = _pair_expression(store, tissue, payload)
     feature_sets = [f for f in ("genes", "pathways") if f in model_settings.feature_sets]
     unknown = sorted(set(model_settings.feature_sets) - {"genes", "pathways"})
@@ -180,7 +186,7 @@ def transfer_evaluation(context: dg.AssetExecutionContext, settings: GenebenchSe
 
     tissue = context.partition_key
     store = settings.table_store()
-    payload, folds = read_pair_folds(store, tissue)
+    payload, folds = read_pair_folds(store, tissue, context)
     preds = store.read_frame("transfer_predictions", tissue)
     pairs, tissue_rows = evaluate_pairs(preds, folds, protocol=settings.protocol)
     store.write_frame(pairs, "transfer_evaluation_pairs", tissue)
@@ -313,23 +319,26 @@ def negative_controls(context: dg.AssetExecutionContext, config: NegativeControl
     from genebench_assets.science.evaluation.plots import png_markdown
     from genebench_assets.science.evaluation.transfer_evaluation import (
         housekeeping_folds, housekeeping_gene_ids, nc2_flag, null_centre_flag, null_histogram_png, predict_fold,
-        read_housekeeping_symbols, training_label_permutation_null)
+        null_aurocs, read_housekeeping_symbols, training_label_permutation_scores)
     from genebench_assets.science.protocols import evaluation_randomness
-    from genebench_assets.science.tasks.folds import Fold, fold_test_labels
+    from genebench_assets.science.tasks.folds import fold_test_labels
 
     tissue = context.partition_key
     store = settings.table_store()
-    folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue) if not d.get("holdout")]
+    folds = [f for f in read_checked_folds(context, store, tissue) if not f.holdout]  # through the read gate
     data = load_tissue(store, settings.catalog(), tissue)  # checks they are lomo_folds' study versions
     mode = evaluation_randomness(settings.protocol)
 
-    # NC1 — a computed null per fold
-    nulls = {f.fold_id: training_label_permutation_null(
+    # NC1 — a computed null per fold; its predictions are stored (the check recomputes the null from them)
+    null_scores = {f.fold_id: training_label_permutation_scores(
         f, data.expression, config.model, n_perm=config.n_permutations,
         randomness=metrics.Randomness(mode, fold_index=i)) for i, f in enumerate(folds)}
+    nulls = {f.fold_id: null_aurocs(null_scores[f.fold_id], f) for f in folds}
     pooled_null = pd.Series([v for arr in nulls.values() for v in arr], dtype=float)
     nc1 = {"model": config.model, "n_permutations_per_fold": config.n_permutations,
-           "per_fold": {k: null_centre_flag(v) for k, v in nulls.items()}, "pooled": null_centre_flag(pooled_null.to_numpy())}
+           "per_fold": {k: null_centre_flag(v) for k, v in nulls.items()}, "pooled": null_centre_flag(pooled_null.to_numpy()),
+           "null_scores": {k: {"sample_ids": list(map(str, v.columns)), "scores": v.to_numpy(dtype=float).tolist()}
+                           for k, v in null_scores.items()}}
     png = null_histogram_png(nulls, title=f"NC1 {tissue}: {config.model} on permuted training labels")
 
     # NC2 — housekeeping genes only
@@ -354,7 +363,8 @@ def negative_controls(context: dg.AssetExecutionContext, config: NegativeControl
             scores, _ = predict_fold(f, data.expression, config.model)
             y = fold_test_labels(f).loc[scores.index].to_numpy()
             rows.append({"fold_id": f.fold_id, "n_genes": len(f.genes), **lomo_evaluation.evaluate_fold(
-                y, scores.to_numpy(), randomness=mode, fold_index=i)})
+                y, scores.to_numpy(), randomness=mode, fold_index=i),
+                "sample_ids": list(map(str, scores.index)), "scores": scores.to_numpy(dtype=float).tolist()})
         mean = float(pd.DataFrame(rows)["auroc"].mean())
         nc2.update(per_fold=rows, mean_auroc=mean, interval=[0.35, 0.65], flag=nc2_flag(mean))
     doc = {"tissue": tissue, "protocol": settings.protocol, "nc1": nc1, "nc2": nc2}

@@ -86,6 +86,18 @@ PLANTED_FEATURE_PREFIX = "planted_label_feature_"
 POSITIVE_CONTROL_MIN = 0.9  # every model must find the planted label features at least this well
 
 
+def positive_control_fold(folds: list) -> str | None:
+    """The one fold the positive control runs on (a product decision, issue 22): the LOMO fold with the
+    most training samples (ties: the first fold id), so the control costs one fit per tissue x feature set x
+    model instead of one per fold. It tests the pipeline (features, scaler, PCA, classifier, evaluation),
+    which is the same code on every fold; the fold with the most training data is the least likely to
+    fail it for lack of samples. Holdout folds are not LOMO folds and never chosen."""
+    lomo = [f for f in folds if not getattr(f, "holdout", False)]
+    if not lomo:
+        return None
+    return min(lomo, key=lambda f: (-len(f.train_ids), f.fold_id)).fold_id
+
+
 def planted_label_copy(X_train, y_train, X_test, y_test, *, seed: int = 42, n_planted: int | None = None,
                        noise_sd: float = 0.5):
     """A copy of a fold's features with label-carrying columns added: each planted column is the label
@@ -173,6 +185,48 @@ def controls_bracket_by_feature_set(tasks) -> tuple[dict, list[str]]:
         res = controls_bracket(metric, negative_interval=interval)
         brackets[str(feature_set)] = {k: res[k] for k in ("negative", "negative_interval", "positive", "flagged")}
         problems += [f"{feature_set}: {p}" for p in res["problems"]]
+    return brackets, problems
+
+
+def controls_bracket_from_predictions(preds, folds: list, *, protocol: str, summary=None,
+                                      tolerance: float = 1e-9) -> tuple[dict, list[str]]:
+    """The controls bracket recomputed from the stored scores, not from a summary: per (feature set,
+    model), the mean AUROC over the LOMO folds of the stored predictions against the folds' test
+    labels, and the negative control's interval from the pooled bootstrap CI of its stored scores;
+    then the rule of `controls_bracket_by_feature_set`. With `summary` (an evaluation_summary frame),
+    a model whose recorded mean AUROC is not the recomputed one, or that is missing on either side,
+    is a problem too. Returns ({feature set: bracket}, problems)."""
+    import pandas as pd
+
+    from genebench_assets.science.protocols import evaluation_randomness
+    from genebench_assets.science.tasks.folds import fold_test_labels
+
+    randomness = evaluation_randomness(protocol)
+    labels = {f.fold_id: fold_test_labels(f) for f in folds}
+    rows = []
+    for (feature_set, model), g in preds.groupby(["feature_set", "model"], sort=True):
+        ys, ss = [], []
+        for fold_id, gf in g.groupby("fold_id", sort=True):
+            if str(fold_id).endswith("_holdout"):
+                continue
+            ys.append(labels[fold_id].loc[gf["sample_id"]].to_numpy())
+            ss.append(gf["score"].to_numpy())
+        row = {"feature_set": feature_set, "model": model,
+               "mean_auroc": float(np.mean([metrics.auroc(y, s) for y, s in zip(ys, ss)]))}
+        if model == "negative_control":
+            row.update(pooled_auroc(ys, ss, randomness=randomness))
+        rows.append(row)
+    recomputed = pd.DataFrame(rows)
+    brackets, problems = controls_bracket_by_feature_set(recomputed)
+    if summary is not None:
+        mine = {(r["feature_set"], r["model"]): r["mean_auroc"] for r in rows}
+        theirs = {(str(r["feature_set"]), str(r["model"])): float(r["mean_auroc"]) for _, r in summary.iterrows()}
+        for key in sorted(set(mine) | set(theirs)):
+            if key not in mine or key not in theirs:
+                problems.append(f"{key[0]}: {key[1]} is in {'the summary' if key in theirs else 'the predictions'} only")
+            elif not abs(mine[key] - theirs[key]) <= tolerance:
+                problems.append(f"{key[0]}: {key[1]}'s mean AUROC in evaluation_summary {theirs[key]:.4f} is not the "
+                                f"stored scores' {mine[key]:.4f}")
     return brackets, problems
 
 

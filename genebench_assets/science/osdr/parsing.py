@@ -1,9 +1,17 @@
 """One parser for GeneLab files, whatever the source mode (demo, live OSDR, mirror).
 
-Counts (`*_RSEM_Unnormalized_Counts*.csv`): first column = gene id (its header may be empty), other
-columns = samples. RSEM writes *expected* counts, which may be fractional; like DESeq2 users we round
-them half-to-even to integers and record how many cells were rounded (`df.attrs["parse_report"]`).
-Negative, missing, infinite or non-numeric cells are errors.
+Counts (`*_Unnormalized_Counts*.csv`, RSEM or STAR: genelab_files.py): first column = gene id (its
+header may be empty), other columns = samples. RSEM writes *expected* counts, which may be fractional
+(the older pipeline's files are); like DESeq2 users we round them half-to-even to integers and record
+how many cells were rounded (`df.attrs["parse_report"]`). Negative, missing, infinite or non-numeric
+cells are errors.
+
+Line endings LF or CRLF; a final newline is optional (older GeneLab files have CRLF and none). A
+truncated file is recognised by its last line having fewer fields than the header (with no final
+newline: cut during a copy or download), by a gene count other than the one the source declares
+(mirror `study.yaml` `n_genes`) and, for live downloads, by a size other than the listing's
+`file_size` (live_client.py). A cut inside the last value that leaves every field is caught only by
+the declared size or a checksum (mirror `SHA256SUMS`, the download cache's manifest).
 
 Sample tables, the layouts we read (the group column is found by name, case-insensitively):
 - GeneLab runsheet (`*_bulkRNASeq_v1/v2_runsheet.csv`): `Sample Name` + `Factor Value[Spaceflight]`;
@@ -91,15 +99,34 @@ def _open_text(path: Path, osd: str):
     return f
 
 
-def _scan_csv(path: Path, osd: str, keep_rows: bool) -> tuple[list[str], int, list[list[str]]]:
-    """Check a CSV is rectangular, streaming; returns (header, number of data rows, rows if asked).
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        if f.tell() == 0:
+            return True
+        f.seek(-1, 2)
+        return f.read(1) in (b"\n", b"\r")
 
-    Blank lines are skipped (as pandas does); errors name the file, the line and the field counts.
+
+def _line_endings(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    return "CRLF" if b"\r\n" in head else "LF"
+
+
+def _scan_csv(path: Path, osd: str, keep_rows: bool) -> tuple[list[str], int, list[list[str]], int]:
+    """Check a CSV is rectangular, streaming; returns (header, number of data rows, rows if asked,
+    line number of the last data row).
+
+    Blank lines are skipped (as pandas does); LF and CRLF line endings are read alike and a final
+    newline is optional. A last line with fewer fields than the header and no final newline is a
+    truncated file; errors name the file, the line and the field counts.
     """
     name = path.name
     header: list[str] | None = None
     header_line = 0
     n_rows = 0
+    last_line = 0
     rows: list[list[str]] = []
     with _open_text(path, osd) as f:
         reader = csv.reader(f, strict=True)
@@ -111,13 +138,24 @@ def _scan_csv(path: Path, osd: str, keep_rows: bool) -> tuple[list[str], int, li
                     header, header_line = row, reader.line_num
                     continue
                 if len(row) != len(header):
+                    line = reader.line_num
+                    if len(row) < len(header) and next((r for r in reader if r), None) is None \
+                            and not _ends_with_newline(path):
+                        raise StudyDataError(
+                            osd, name,
+                            f"truncated: the last line (line {line}) has {len(row)} of the header's "
+                            f"{len(header)} fields and the file ends without a newline, so it was cut during "
+                            "a copy or download",
+                            field=f"line {line}", value=",".join(row)[:80],
+                        )
                     raise StudyDataError(
                         osd, name,
-                        f"malformed CSV: line {reader.line_num} has {len(row)} fields, the header "
+                        f"malformed CSV: line {line} has {len(row)} fields, the header "
                         f"(line {header_line}) has {len(header)}",
-                        field=f"line {reader.line_num}", value=",".join(row)[:80],
+                        field=f"line {line}", value=",".join(row)[:80],
                     )
                 n_rows += 1
+                last_line = reader.line_num
                 if keep_rows:
                     rows.append(row)
         except csv.Error as exc:
@@ -128,48 +166,28 @@ def _scan_csv(path: Path, osd: str, keep_rows: bool) -> tuple[list[str], int, li
         raise StudyDataError(osd, name, "empty file", field="size", value=path.stat().st_size)
     if n_rows == 0:
         raise StudyDataError(osd, name, "header only: no data rows", field="header", value=",".join(header)[:80])
-    return header, n_rows, rows
+    return header, n_rows, rows, last_line
 
 
 # ------------------------------------------------------------------------------------ counts
-def _require_complete_last_line(path: Path, osd: str, n_lines: int) -> None:
-    """A file cut inside its last line can still have the right number of fields ("123" cut to
-    "12"); every complete CSV written by GeneLab, R or pandas ends with a newline, so require it."""
-    with open(path, "rb") as f:
-        f.seek(0, 2)
-        if f.tell() == 0:
-            return
-        f.seek(-1, 2)
-        last = f.read(1)
-    if last not in (b"\n", b"\r"):
-        raise StudyDataError(osd, path.name, f"incomplete last line (line {n_lines}): the file does not end with "
-                             "a newline, so it was probably cut during a copy or download",
-                             field=f"line {n_lines}", value="no trailing newline")
-
-
-def _count_lines(path: Path) -> int:
-    with open(path, "rb") as f:
-        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b"")) + 1
-
-
 def read_counts_csv(path: str | Path, *, osd: str, fractional: str = "round",
                     expected_genes: int | None = None) -> pd.DataFrame:
-    """GeneLab RSEM unnormalized counts -> int64 genes x samples, index name `gene_id`.
+    """GeneLab unnormalized counts -> int64 genes x samples, index name `gene_id`.
 
     fractional="round" (default) rounds RSEM expected counts half-to-even and records the number of
-    rounded cells in `attrs["parse_report"]`; fractional="error" rejects them. A file whose last line
-    is incomplete, or whose gene count differs from ``expected_genes`` (when the source declares
-    it), is rejected: a truncated table must not pass as a smaller study.
+    rounded cells in `attrs["parse_report"]`; fractional="error" rejects them. LF or CRLF, with or
+    without a final newline. A file whose last line has fewer fields than the header, or whose gene
+    count differs from ``expected_genes`` (when the source declares it), is rejected: a truncated
+    table must not pass as a smaller study.
     """
     if fractional not in ("round", "error"):
         raise ValueError(f"fractional must be 'round' or 'error', got {fractional!r}")
     path = Path(path)
     name = path.name
-    header, n_rows, _ = _scan_csv(path, osd, keep_rows=False)
-    _require_complete_last_line(path, osd, _count_lines(path))
+    header, n_rows, _, last_line = _scan_csv(path, osd, keep_rows=False)
     if expected_genes is not None and n_rows != expected_genes:
         raise StudyDataError(osd, name, f"{n_rows} gene rows, but the source declares {expected_genes} "
-                             f"(truncated or wrong file; last data line {_count_lines(path) - 1})",
+                             f"(truncated or wrong file; last data line {last_line})",
                              field="n_genes", value=n_rows)
     samples = [h.strip() for h in header[1:]]
     if not samples:
@@ -249,6 +267,8 @@ def read_counts_csv(path: str | Path, *, osd: str, fractional: str = "round",
         "n_samples": len(samples),
         "n_rounded": n_rounded,
         "max_abs_rounding": float(np.abs(values - rounded).max()),
+        "line_endings": _line_endings(path),
+        "final_newline": _ends_with_newline(path),
     }
     return df
 
@@ -286,7 +306,7 @@ def read_sample_table(path: str | Path, *, osd: str) -> pd.DataFrame:
     (+ `condition_raw`, `original_sample_name` when the file has them)."""
     path = Path(path)
     name = path.name
-    raw_header, _, body = _scan_csv(path, osd, keep_rows=True)
+    raw_header, _, body, _ = _scan_csv(path, osd, keep_rows=True)
     header = [h.strip() for h in raw_header]
     frame = pd.DataFrame(body, columns=range(len(header)), dtype=object)
     lowered = [h.lower() for h in header]
@@ -444,7 +464,9 @@ def assemble_study(study: Study, files: list[SourceFile], *, fractional: str = "
     meta.attrs["dropped_samples"] = dropped
     meta.attrs["table_file"] = table_file.file_name
 
-    report = counts.attrs.get("parse_report", {})
+    report = dict(counts.attrs.get("parse_report", {}))
+    if counts_file.quantifier is not None:  # whose counts these are: recorded beside the rounding report
+        report["quantifier"] = counts_file.quantifier
     counts = counts[list(meta.index)]
     counts.attrs["parse_report"] = report
     return counts, meta

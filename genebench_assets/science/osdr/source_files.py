@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 # Kinds of GeneLab files we use (SPEC §3); the selection rules live in genelab_files.py.
-COUNTS = "counts"  # RSEM unnormalized counts
+COUNTS = "counts"  # unnormalized counts (RSEM by default; the quantifier is a setting, genelab_files.py)
 NORMALIZED_COUNTS = "normalized_counts"
 SAMPLE_TABLE = "sample_table"
 RUNSHEET = "runsheet"
@@ -29,12 +29,16 @@ class SourceFile:
     # Data rows the file must have when the source says so (a mirror's study.yaml `n_genes` for the
     # counts): a table cut at a line boundary is then caught by its row count (issue 10, item 6).
     expected_rows: int | None = None
+    # The quantifier whose counts these are ("RSEM" / "STAR"; counts files only): the setting that
+    # chose the file, recorded with it (SPEC §3: "the one used is recorded").
+    quantifier: str | None = None
 
     def provenance(self) -> dict[str, Any]:
         rec = dataclasses.asdict(self)
         rec["path"] = str(self.path)
-        if rec["expected_rows"] is None:
-            del rec["expected_rows"]
+        for optional in ("expected_rows", "quantifier"):
+            if rec[optional] is None:
+                del rec[optional]
         return rec
 
 

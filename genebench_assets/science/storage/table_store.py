@@ -19,8 +19,10 @@ Two further rules (docs/ARCHITECTURE.md, "Blocking and promotion", "Protocols"):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
+import fcntl
 import hashlib
 import io
 import json
@@ -39,6 +41,7 @@ from genebench_assets.science.storage.atomic_files import sha256_file, write_jso
 
 PROMOTED = "_promoted"
 POINTER = "CURRENT.json"
+PROMOTE_LOCK = ".promote.lock"
 
 
 def _open_root(data_dir: str | Path) -> tuple[Any, Any]:
@@ -176,6 +179,27 @@ class TableStore:
         """Snapshot the working copies `expected` ({(asset, ext): sha256 the checks passed on}) and
         move the pointer to it. A working copy whose sha256 is no longer the expected one (rewritten
         since it was checked) is refused. Promoting the current version again is a no-op."""
+        # One promoter of a study at a time (lomo_folds and transfer_pair_folds of a tissue may promote at
+        # once, from two processes): the second then finds the version already promoted.
+        with self._promote_lock(tissue, mission):
+            return self._promote_locked(tissue, mission, expected, evidence)
+
+    @contextlib.contextmanager
+    def _promote_lock(self, tissue: str, mission: str):
+        if self.fs is not None:  # object stores: no lock; each step below is verified and idempotent
+            yield
+            return
+        study_dir = self._study_dir(tissue, mission)
+        study_dir.mkdir(parents=True, exist_ok=True)
+        with open(study_dir / PROMOTE_LOCK, "a+") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes, or the process dies
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def _promote_locked(self, tissue: str, mission: str, expected: Mapping[tuple[str, str], str],
+                        evidence: Mapping[str, Any]) -> PromotedVersion:
         files = {f"{asset}.{ext}": sha for (asset, ext), sha in sorted(expected.items())}
         version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
         current = self.promoted(tissue, mission)
@@ -206,7 +230,14 @@ class TableStore:
                             f"{asset} ({tissue}, {mission}): working copy changed since its checks ran "
                             f"(expected sha256 {sha[:16]}); re-materialize the study")
                 tmp.chmod(0o755)
-                os.replace(tmp, final)  # a whole snapshot appears at once, or none
+                try:
+                    os.replace(tmp, final)  # a whole snapshot appears at once, or none
+                except OSError:
+                    # Another writer (without the lock: another store object on a shared disk) put the same
+                    # version in place first: the same content by construction (version = hash of sha256s).
+                    if not final.is_dir() or not all((final / name).is_file() and sha256_file(final / name) == sha
+                                                     for name, sha in files.items()):
+                        raise
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         promoted = PromotedVersion(tissue, mission, version, files,
@@ -221,8 +252,10 @@ class TableStore:
 
     def _prune(self, study_dir: Path, keep: set[str]) -> None:
         # Keep the previous snapshot too: a reader that resolved the old pointer may still be reading it.
+        # Only finished snapshots (named by their 16-hex version) are pruned, never another promoter's
+        # temp folder (".<version>.*.tmp").
         for d in study_dir.iterdir():
-            if d.is_dir() and d.name not in keep:
+            if d.is_dir() and d.name not in keep and not d.name.startswith("."):
                 if self.fs is not None:
                     self.fs.rm(d.path, recursive=True)
                 else:

@@ -238,6 +238,53 @@ def test_planted_leak_fails_its_check_and_blocks_the_models(clone, monkeypatch, 
     # The automation sensor's condition (all_deps_blocking_checks_passed) does not run them later.
     _, requested = _automation_requests(clone.instance)
     assert TISSUE not in requested
+    # Nor does a later, separate run of the readers (the UI's "Materialize selected", GraphQL, the CLI):
+    # the read gate refuses the failed folds in one line naming the input, its version and the check.
+    assert_readers_refused(clone, ["model_predictions", "evaluation_summary", "negative_controls"], check)
+
+
+def _step_failures(result) -> dict[str, str]:
+    return {e.step_key: e.event_specific_data.error.message for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE"}
+
+
+def assert_readers_refused(g, readers, check):
+    later = g.run(readers, TISSUE)
+    assert not later.success
+    failures = _step_failures(later)
+    version = g.instance.fetch_materializations(dg.AssetKey("lomo_folds"), limit=1).records[0] \
+        .asset_materialization.tags["dagster/data_version"]
+    first = failures["model_predictions"].strip().splitlines()
+    assert len(first) == 1, failures["model_predictions"]  # one line, no traceback
+    assert f"refuses lomo_folds [{TISSUE}] version {version[:16]}" in first[0] and check in first[0], first
+    store = g.settings.table_store()
+    for asset in readers:
+        assert not store.exists(asset, TISSUE, ext="json" if asset == "negative_controls" else "parquet"), asset
+        assert not g.instance.fetch_materializations(dg.AssetKey(asset), limit=1).records, asset
+
+
+def test_a_later_run_refuses_folds_rewritten_after_their_checks_passed(clone, monkeypatch, tmp_path):
+    """Folds that passed, then rewritten on disk (a run that failed after writing, or by hand): a later run
+    of the readers refuses them, since they are not the version whose checks passed."""
+    assert clone.tissue(TISSUE, keys=["lomo_folds"]).success
+    store = clone.settings.table_store()
+    folds = store.read_json("lomo_folds", TISSUE)
+    folds[0]["train_ids"] = folds[0]["train_ids"] + folds[0]["test_ids"][:1]  # a test sample in training
+    store.write_json(folds, "lomo_folds", TISSUE)
+    later = clone.run(["model_predictions", "evaluation_summary"], TISSUE)
+    assert not later.success
+    why = _step_failures(later)["model_predictions"]
+    assert "refuses lomo_folds" in why and "not what its latest materialization recorded" in why, why
+    assert not store.exists("model_predictions", TISSUE)
+    assert not clone.instance.fetch_materializations(dg.AssetKey("model_predictions"), limit=1).records
+    # `genebench export-folds` reads through the same gate: nothing exported.
+    from genebench_assets import cli
+
+    monkeypatch.setenv("GENEBENCH_DATA_DIR", str(clone.data_dir))
+    monkeypatch.setattr(cli, "_instance", lambda: clone.instance)
+    out = tmp_path / "exported"
+    assert cli.main(["export-folds", "--out", str(out), "--tissue", TISSUE]) == 1
+    assert not out.exists() or not any(out.iterdir())
 
 
 # ------------------------------------------------------------------------------ controls bracket
@@ -261,3 +308,26 @@ def test_controls_bracket_flags_a_model_below_the_negative_control_through_the_g
     bracket = event.event_specific_data.materialization.metadata["controls_bracket"].value["genes"]
     assert "below the negative control's interval" in bracket["flagged"]["lr"]
     assert bracket["negative_interval"][0] < 0.5 < bracket["negative_interval"][1]
+
+
+def test_controls_bracket_recomputes_from_the_stored_scores_not_the_summary(clone, monkeypatch):
+    """Planted: evaluation_summary records lr's mean AUROC 0.01 higher than its stored scores give. The
+    summary alone is plausible (nothing outside the bracket); the check recomputes every model's mean
+    AUROC from the stored predictions and fold labels and fails on the disagreement."""
+    from genebench_assets.science.evaluation import lomo_evaluation
+
+    original = lomo_evaluation.evaluate_predictions
+
+    def inflated(*args, **kwargs):
+        per_fold, tasks = original(*args, **kwargs)
+        tasks.loc[tasks["model"] == "lr", "mean_auroc"] += 0.01
+        return per_fold, tasks
+
+    monkeypatch.setattr(lomo_evaluation, "evaluate_predictions", inflated)
+    result = clone.tissue(TISSUE)
+    checks = check_results(result)
+    assert checks["evaluation_controls_bracket"] is False, checks
+    ev = next(e for e in result.get_asset_check_evaluations() if e.check_name == "evaluation_controls_bracket")
+    assert "lr's mean AUROC in evaluation_summary" in ev.metadata["failures"].value
+    summary = clone.settings.table_store().read_frame("evaluation_summary", TISSUE)
+    assert lomo_evaluation.controls_bracket_by_feature_set(summary)[1] == []  # the summary alone looks fine

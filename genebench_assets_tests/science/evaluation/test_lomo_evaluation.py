@@ -157,3 +157,14 @@ def test_markdown_table_lists_models_and_folds():
     assert md.startswith("### A6 eye")
     assert "| pca_lr | 1 | 0.750 | 0.000 | 0.550 | 0.030 | GO |" in md
     assert "| pca_lr | RR-1 | 12 (6/6) | 0.750 | [0.550, 1.000] | 0.030 |" in md
+
+
+def test_positive_control_fold_is_the_lomo_fold_with_most_training_samples():
+    from types import SimpleNamespace as Fold
+
+    folds = [Fold(fold_id="fold_RR-1_test", train_ids=list(range(10)), holdout=False),
+             Fold(fold_id="fold_RR-5_test", train_ids=list(range(14)), holdout=False),
+             Fold(fold_id="fold_RR-9_test", train_ids=list(range(14)), holdout=False),
+             Fold(fold_id="fold_RR-23_holdout", train_ids=list(range(30)), holdout=True)]
+    assert evaluation.positive_control_fold(folds) == "fold_RR-5_test"  # most training; tie -> first id; no holdout
+    assert evaluation.positive_control_fold(folds[-1:]) is None

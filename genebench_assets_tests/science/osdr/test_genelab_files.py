@@ -162,3 +162,70 @@ def test_candidate_names_and_file_kind_agree():
 )
 def test_is_safe_file_name(name, ok):
     assert is_safe_file_name(name) is ok
+
+
+# ------------------------------------------------ real OSDR name variants and the quantifier (issue 19, item 6)
+from genebench_assets.science.osdr.genelab_files import QUANTIFIERS, counts_quantifier  # noqa: E402
+from genebench_assets_tests.science.osdr.genelab_shapes import RSEM_SUFFIXES, STAR_SUFFIXES  # noqa: E402
+
+
+@pytest.mark.parametrize("variant", sorted(RSEM_SUFFIXES))
+def test_every_rsem_counts_name_is_accepted_by_default(variant):
+    name = P + RSEM_SUFFIXES[variant]
+    assert file_kind(name) == COUNTS and counts_quantifier(name) == "RSEM"
+    assert select_study_files("OSD-48", P, [name, TABLE_OLD])[COUNTS] == name
+
+
+@pytest.mark.parametrize("variant", sorted(STAR_SUFFIXES))
+def test_every_star_counts_name_is_accepted_with_the_star_setting(variant):
+    name = P + STAR_SUFFIXES[variant]
+    assert file_kind(name) == COUNTS and counts_quantifier(name) == "STAR"
+    assert select_study_files("OSD-48", P, [name, TABLE_NEW], quantifier="STAR")[COUNTS] == name
+
+
+def test_the_older_pipelines_names_of_a_real_study_are_selected():
+    """OSD-100 as OSDR serves it (older GeneLab pipeline): no `RSEM`, no `_GLbulkRNAseq`."""
+    names = ["GLDS-100_rna_seq_Unnormalized_Counts.csv", "GLDS-100_rna_seq_Normalized_Counts.csv",
+             "GLDS-100_rna_seq_SampleTable.csv", "GLDS-100_metadata_RR1-NASA-ISA.zip"]
+    assert select_study_files("OSD-100", "GLDS-100", names) == {
+        COUNTS: "GLDS-100_rna_seq_Unnormalized_Counts.csv",
+        NORMALIZED_COUNTS: "GLDS-100_rna_seq_Normalized_Counts.csv",
+        SAMPLE_TABLE: "GLDS-100_rna_seq_SampleTable.csv",
+    }
+
+
+def test_preference_within_a_quantifier_and_between_quantifiers():
+    rsem = [P + s for s in RSEM_SUFFIXES.values()]
+    star = [P + s for s in STAR_SUFFIXES.values()]
+    listing = [*reversed(rsem), *reversed(star), TABLE_NEW, f"{P}_rna_seq_Normalized_Counts_rRNArm_GLbulkRNAseq.csv"]
+    assert select_study_files("OSD-48", P, listing)[COUNTS] == COUNTS_NEW  # RSEM by default, the current name
+    assert select_study_files("OSD-48", P, listing, quantifier="STAR")[COUNTS] == star[0]
+    # without the plain one, the rRNA-removed RSEM table comes before the older names
+    assert select_study_files("OSD-48", P, listing[:3] + [TABLE_NEW])[COUNTS] == P + RSEM_SUFFIXES["RSEM_rRNArm_GLbulkRNAseq"]
+    assert select_study_files("OSD-48", P, listing)[NORMALIZED_COUNTS] == f"{P}_rna_seq_Normalized_Counts_rRNArm_GLbulkRNAseq.csv"
+
+
+@pytest.mark.parametrize("have, want", [("STAR", "RSEM"), ("RSEM", "STAR")])
+def test_a_study_with_only_another_quantifiers_counts_says_so_in_one_line(have, want):
+    other = P + (STAR_SUFFIXES["STAR_GLbulkRNAseq"] if have == "STAR" else RSEM_SUFFIXES["old_GLDS_rna_seq"])
+    with pytest.raises(MissingStudyFilesError) as info:
+        select_study_files("OSD-48", P, [other, TABLE_NEW], where="the OSDR file listing https://x/48", quantifier=want)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith("OSD-48: the OSDR file listing https://x/48 has only ")
+    assert f"only {have} counts ({other}), no {want} counts" in msg
+    assert f"GENEBENCH_QUANTIFIER={have}" in msg
+    assert info.value.field == "quantifier" and info.value.value == want
+
+
+def test_an_unknown_quantifier_is_refused():
+    assert QUANTIFIERS == ("RSEM", "STAR")
+    with pytest.raises(StudyDataError) as info:
+        select_study_files("OSD-48", P, [COUNTS_NEW, TABLE_NEW], quantifier="salmon")
+    assert info.value.field == "quantifier" and "'salmon'" in str(info.value)
+
+
+def test_candidate_names_of_each_quantifier_agree_with_file_kind():
+    for q in QUANTIFIERS:
+        names = candidate_names("GLDS-617", q)
+        assert all(file_kind(n) == COUNTS and counts_quantifier(n) == q for n in names[COUNTS])
+    assert counts_quantifier(TABLE_NEW) is None and counts_quantifier("GLDS-48_rna_seq_Normalized_Counts.csv") is None

@@ -1,3 +1,4 @@
+import dataclasses
 import math
 from pathlib import Path
 
@@ -323,3 +324,94 @@ def test_assemble_pair_duplicate_sample_across_studies(tmp_path):
     with pytest.raises(StudyDataError) as err:
         assemble_pair([a, b], {"OSD-48": fa, "OSD-168": fb})
     assert_names(err, "OSD-168", "OSD-48", "Mmus_C57-6J_LVR_FLT_Rep1_M1")
+
+
+# ------------------------------------------- counts shaped like OSDR's older GeneLab tables (issue 19, item 6)
+from genebench_assets.science.expression.normalization import deseq2_size_factors  # noqa: E402
+from genebench_assets_tests.science.osdr import genelab_shapes as shapes  # noqa: E402
+
+OLD_NAME = "GLDS-7_rna_seq_Unnormalized_Counts.csv"
+
+
+def write_bytes(tmp_path: Path, data: bytes, name: str = OLD_NAME) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("crlf, final_newline", [(True, False), (True, True), (False, False), (False, True)])
+def test_crlf_and_no_final_newline_are_read_when_the_last_row_is_complete(tmp_path, crlf, final_newline):
+    samples, _ = shapes.rr1_samples()
+    values = shapes.counts_values(samples)
+    data = shapes.counts_bytes(samples, values, crlf=crlf, final_newline=final_newline)
+    assert data.endswith(b"\r\n" if final_newline and crlf else b"\n" if final_newline else b"")
+    df = read_counts_csv(write_bytes(tmp_path, data), osd=OSD, expected_genes=len(values))
+    assert list(df.columns) == samples and list(df.index) == shapes.gene_ids(len(values))
+    assert (df.to_numpy() == np.rint(values)).all() and (df.dtypes == np.int64).all()
+    report = df.attrs["parse_report"]
+    assert report["line_endings"] == ("CRLF" if crlf else "LF") and report["final_newline"] is final_newline
+    assert report["n_rounded"] == int((values % 1 != 0).sum()) > 0  # every fractional cell counted
+
+
+def test_rsem_expected_counts_rounded_then_size_factors_equal_an_independent_median_of_ratios(tmp_path):
+    """The whole older-pipeline path: CRLF, no final newline, fractions -> rounded half-to-even (as
+    DESeq2 users do with RSEM expected counts) -> size factors equal to a median-of-ratios computed here."""
+    samples, _ = shapes.rr1_samples()
+    values = shapes.counts_values(samples, n_genes=300, seed=3)
+    df = read_counts_csv(write_bytes(tmp_path, shapes.counts_bytes(samples, values)), osd=OSD)
+    expected = shapes.median_of_ratios(np.rint(values))
+    np.testing.assert_allclose(deseq2_size_factors(df).to_numpy(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("crlf", [True, False])
+def test_a_counts_table_cut_mid_line_is_refused_in_one_line(tmp_path, crlf):
+    samples, _ = shapes.rr1_samples()
+    values = shapes.counts_values(samples)
+    cut = shapes.cut_mid_line(shapes.counts_bytes(samples, values, crlf=crlf, final_newline=True))
+    with pytest.raises(StudyDataError) as err:
+        read_counts_csv(write_bytes(tmp_path, cut), osd=OSD)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{OSD}: {OLD_NAME}: truncated: the last line (line {len(values) + 1})")
+    assert f"of the header's {len(samples) + 1} fields" in msg and err.value.field == f"line {len(values) + 1}"
+
+
+def test_a_short_row_before_the_end_stays_a_malformed_row_not_a_truncation(tmp_path):
+    path = write_bytes(tmp_path, b'"","S1","S2"\r\n"G1",1,2\r\n"G2",3\r\n"G3",4,5')
+    with pytest.raises(StudyDataError) as err:
+        read_counts_csv(path, osd=OSD)
+    assert_names(err, OSD, OLD_NAME, "malformed CSV", "line 3", "2 fields")
+    assert "truncated" not in str(err.value)
+
+
+def test_a_crlf_table_cut_at_a_line_boundary_is_caught_by_the_declared_gene_count(tmp_path):
+    samples, _ = shapes.rr1_samples()
+    values = shapes.counts_values(samples)
+    data = shapes.counts_bytes(samples, values)
+    cut = data[: data.index(b"\r\n", len(data) // 2)]  # whole lines only, as a copy stopped after a line
+    n = cut.count(b"\r\n")
+    path = write_bytes(tmp_path, cut)
+    assert read_counts_csv(path, osd=OSD).shape[0] == n  # alone it looks like a smaller table...
+    with pytest.raises(StudyDataError) as err:
+        read_counts_csv(path, osd=OSD, expected_genes=len(values))
+    assert_names(err, OSD, OLD_NAME, f"{n} gene rows, but the source declares {len(values)}", f"last data line {n + 1}")
+
+
+def test_a_crlf_runsheet_without_final_newline_is_read_and_a_cut_one_refused(tmp_path):
+    samples, groups = shapes.rr1_samples()
+    data = shapes.runsheet_bytes(samples, groups).rstrip(b"\r\n")
+    assert read_sample_table(write_bytes(tmp_path, data, RUNSHEET_NAME), osd=OSD)["group_raw"].tolist() == groups
+    cut = data[: data.rindex(b",")]  # the last row loses its group
+    with pytest.raises(StudyDataError) as err:
+        read_sample_table(write_bytes(tmp_path, cut, RUNSHEET_NAME), osd=OSD)
+    assert_names(err, OSD, RUNSHEET_NAME, "truncated", f"line {len(samples) + 1}")
+
+
+def test_the_quantifier_of_the_counts_file_is_recorded_in_the_parse_report(tmp_path):
+    samples, groups = shapes.rr1_samples()
+    counts = write_bytes(tmp_path, shapes.counts_bytes(samples, shapes.counts_values(samples)))
+    sheet = write_bytes(tmp_path, shapes.runsheet_bytes(samples, groups), RUNSHEET_NAME)
+    counts_file = dataclasses.replace(source(counts, COUNTS), quantifier="RSEM")
+    c, meta = assemble_study(study(expected_flight=6, expected_ground=6), [counts_file, source(sheet, RUNSHEET)])
+    report = c.attrs["parse_report"]
+    assert report["quantifier"] == "RSEM" and report["file_name"] == OLD_NAME and report["n_rounded"] > 0
+    assert (meta["label"] == 1).sum() == 6 and set(meta["source_file"]) == {OLD_NAME}

@@ -107,3 +107,45 @@ def test_a_working_copy_changed_since_its_checks_is_not_promoted(root):
     with pytest.raises(PromotionError, match=r"meta_table \(liver, RR-1\): working copy changed since its checks ran"):
         store.promote("liver", "RR-1", checked, {})
     assert store.promoted("liver", "RR-1") == v1  # the pointer did not move
+
+
+def _promote_repeatedly(root: str, n: int, barrier, out) -> None:
+    """One of two processes promoting the same study version at once (lomo_folds and transfer_pair_folds
+    of one tissue do); puts the errors it met on `out`."""
+    import shutil
+
+    store = TableStore(root)
+    expected = {(a, ext): store.sha256(a, "liver", "RR-1", ext=ext)
+                for a, ext in (("meta_table", "parquet"), ("expr_table", "parquet"), ("raw_files", "json"))}
+    errors = []
+    for i in range(n):
+        barrier.wait()
+        if i % 2 == 0:  # start from nothing half of the time, so both race to build the snapshot
+            shutil.rmtree(store._study_dir("liver", "RR-1"), ignore_errors=True)
+        barrier.wait()
+        try:
+            store.promote("liver", "RR-1", expected, {})
+        except Exception as e:  # noqa: BLE001 - counted, the test reports them
+            errors.append(f"{type(e).__name__}: {e}")
+    out.put(errors)
+
+
+def test_two_processes_promoting_one_version_at_once_both_succeed_with_one_snapshot(tmp_path):
+    import multiprocessing as mp
+
+    store = TableStore(tmp_path)
+    _write_study(store, 1)
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_promote_repeatedly, args=(str(tmp_path), 40, barrier, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    errors = [e for _ in procs for e in out.get(timeout=300)]
+    for p in procs:
+        p.join(timeout=60)
+    assert errors == []
+    study_dir = store._study_dir("liver", "RR-1")
+    snapshots = [d.name for d in study_dir.iterdir() if d.is_dir()]
+    version = store.promoted("liver", "RR-1")
+    assert snapshots == [version.version]  # one snapshot, no temp folder left
+    assert store.read_promoted_frame(version, "meta_table").shape[0] > 0
