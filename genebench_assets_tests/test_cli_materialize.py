@@ -97,7 +97,10 @@ def test_tissue_names_the_blocked_study_and_skips_everything_after(faulty_run):
     proc, root = faulty_run
     block = _block(proc.stdout, "tissue_job")
     step = next(ln for ln in block if ln.startswith("step lomo_folds failed: "))
-    assert "(gastrocnemius, RR-1) is blocked: blocking check sample_metadata_flight_ground_minimums failed" in step
+    assert "(gastrocnemius, RR-1) is blocked: " in step, step
+    # 10 F / 2 G: both blocking checks on the counts fail (issue 25: expected counts block too)
+    for check in ("sample_metadata_flight_ground_minimums", "sample_metadata_expected_counts"):
+        assert f"blocking check {check} failed" in step, step
     assert _skipped(block) == {"model_predictions", "evaluation_summary"}, block
     # Nothing downstream exists, and the blocked study was never promoted.
     store = TableStore(root / "data")

@@ -72,6 +72,8 @@ def replay_all(instance: dg.DagsterInstance, defs: dg.Definitions) -> ReplayOutc
                    for e in evaluations if not e.passed and (e.partition or e.check_name not in per_model)]
         if result.success and selection is None:
             board = result.output_for_node("llm_leaderboard")
+    if board is not None and not board.get("valid", False):
+        errors += [f"llm_leaderboard is not valid: {r}" for r in board.get("invalid_because") or ["not marked valid"]]
     return ReplayOutcome(not errors and board is not None, models, board, run_ids, errors)
 
 
@@ -92,6 +94,8 @@ def leaderboard_entries(board: dict) -> list[dict]:
 
 
 def write_leaderboard_json(board: dict, out_dir: Path) -> Path:
+    if not board.get("valid", False):  # a leaderboard whose checks failed is never presented as one
+        raise ValueError("llm_leaderboard is not valid, not written: " + "; ".join(board.get("invalid_because") or []))
     doc = {"question_bank_hash": board["question_bank_hash"], "judge_models": board["judge_models"],
            "models": leaderboard_entries(board)}
     return write_json(doc, Path(out_dir) / "leaderboard.json", sort_keys=False)

@@ -17,7 +17,10 @@ def one_line(text: str) -> str:
 
 
 def root_cause(event: dg.DagsterEvent) -> str:
-    """The user's own message: a dg.Failure's description, else the innermost exception in the chain."""
+    """The user's own message: a dg.Failure's description, else the outermost exception in the chain
+    that is not Dagster's wrapper ("Error occurred while executing op ..."). Not the innermost: our
+    errors name the study, file and field, and are raised *from* the library error that caused them
+    (a gzip file named .csv: "OSD-48: <file>: not a UTF-8 text file" from a bare UnicodeDecodeError)."""
     data = event.event_specific_data
     user = getattr(data, "user_failure_data", None)
     if user is not None and user.description:
@@ -25,7 +28,7 @@ def root_cause(event: dg.DagsterEvent) -> str:
     err = getattr(data, "error", None)
     if err is None:
         return one_line(event.message)
-    while err.cause is not None or err.context is not None:
+    while (err.cls_name or "").startswith("Dagster") and (err.cause is not None or err.context is not None):
         err = err.cause or err.context
     message = err.message.strip()
     # SerializableErrorInfo messages read "module.ClassName: text"; keep the bare class name.
@@ -44,6 +47,32 @@ def _check_detail(data) -> str:
         return "; ".join(items[:3]) + more
     compared = getattr(meta.get("compared"), "value", None)
     return str(compared or "")
+
+
+def failed_error_checks(events: list[dg.DagsterEvent]) -> list[str]:
+    """"check on asset" for every failed check evaluation of severity ERROR in a run, blocking or not:
+    a run with one is not ok, even when Dagster calls it a success (a non-blocking check)."""
+    out: list[str] = []
+    for ev in events:
+        if ev.event_type_value != "ASSET_CHECK_EVALUATION":
+            continue
+        data = ev.event_specific_data
+        if data.passed or data.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        name = f"{data.check_name} on {data.asset_key.to_user_string()}"
+        if data.partition:
+            name += f" [{data.partition}]"
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def run_outcome(instance: dg.DagsterInstance, result) -> tuple[bool, list[str], list[str]]:
+    """(ok, failed ERROR checks, summary lines) of a finished run, as `genebench materialize` reports it:
+    ok only if the run succeeded and no check of severity ERROR failed."""
+    checks = failed_error_checks(result.all_events)
+    ok = bool(result.success) and not checks
+    return ok, checks, ([] if ok else run_failure_lines(instance, result))
 
 
 def planned_assets(instance: dg.DagsterInstance, run_id: str) -> list[str]:

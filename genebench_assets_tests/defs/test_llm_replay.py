@@ -51,6 +51,7 @@ def test_llm_replay_writes_the_leaderboard_of_the_nine_stored_models_in_one_run(
         assert abs(e["mean_weighted_score"] - s["avg_weighted_score"]) <= 5e-4 + 1e-12
         assert e["ci_low"] < e["mean_weighted_score"] < e["ci_high"] and e["n_scored"] == 100
     assert [e["rank"] for e in board["models"]] == list(range(1, 10))
+    assert "valid" not in board  # only a valid leaderboard is written, and the file lists the models
 
     instance = dg.DagsterInstance.get()
     runs = instance.get_runs()
@@ -92,6 +93,12 @@ def test_a_tampered_stored_score_fails_that_models_check_and_writes_no_leaderboa
              for e in _events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
              if e.event_specific_data.check_name == "llm_weighted_scores_recomputed" and e.event_specific_data.partition}
     assert evals["gpt-4o"] is False and sum(evals.values()) == 8
+    # The check does not stop the leaderboard (WARN), but it ran before it in the same run: the
+    # leaderboard is built and says it is not valid, naming the model and the check.
+    board = [e.event_specific_data.materialization.metadata for e in
+             _events(instance, run_id, DagsterEventType.ASSET_MATERIALIZATION) if e.asset_key == dg.AssetKey("llm_leaderboard")]
+    assert len(board) == 1 and board[0]["valid"].value is False
+    assert "llm_weighted_scores_recomputed (gpt-4o)" in board[0]["invalid_because"].value
 
 
 def test_llm_replay_job_is_in_the_code_location():

@@ -84,7 +84,12 @@ def _check_stored(anthropic: AnthropicResource, what: str, df: pd.DataFrame, ok_
     _raise_failure(tally.check)
 
 
-def _bank(value: dict) -> QuestionBank:
+def _bank(value: dict, context=None) -> QuestionBank:
+    # With a reader's context: the read gate first (gating/read_gate.py), the bank's blocking check passed on it.
+    if context is not None:
+        from genebench_assets.defs.gating.read_gate import require_checked_inputs
+
+        require_checked_inputs(context, [("llm_question_bank", None)])
     return QuestionBank.from_dict(value)
 
 
@@ -131,7 +136,7 @@ def _md(df: pd.DataFrame) -> str:
           description="One answer per question from the partition's model: response, tokens, latency, "
           "stop reason (truncated answers flagged) and the exact prompt hash.")
 def llm_answers(context: dg.AssetExecutionContext, llm_question_bank: dict, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output:
-    bank = _bank(llm_question_bank)
+    bank = _bank(llm_question_bank, context)
     mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
     tables, metadata = {}, {}
     for label in context.partition_keys:
@@ -184,7 +189,7 @@ def _answers_of_model(context, label: str, bank: QuestionBank, mode: str, spaceo
           description="Judge scores per answer: five 1-5 integers (clamped, validated), flags, and the weighted "
           "score recomputed from the integers with the schema's weights. Failed judgements are kept and counted.")
 def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_answers, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output:
-    bank = _bank(llm_question_bank)
+    bank = _bank(llm_question_bank, context)
     mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
     keys = list(context.partition_keys)
     answers = llm_answers if isinstance(llm_answers, dict) else {keys[0]: llm_answers}
@@ -289,6 +294,33 @@ def _scores_by_model(llm_judge_scores, partitions: list[str]) -> dict[str, pd.Da
     return {k: v for k, v in dict(llm_judge_scores or {}).items() if v is not None}
 
 
+# The checks of llm_judge_scores (defs/llm/checks.py). They are blocking only for the order of steps:
+# in a run they finish before llm_leaderboard starts, and they fail with WARN severity, so a failed
+# check does not stop the leaderboard; the leaderboard is then built but marked invalid (issue 19).
+JUDGE_SCORE_CHECKS = ("llm_judge_failures_counted", "llm_weighted_scores_recomputed")
+QUESTION_BANK_CHECK = "llm_question_bank_valid"
+
+
+def leaderboard_invalid_because(instance: dg.DagsterInstance, models: list[str]) -> list[str]:
+    """Why a leaderboard of `models` is not valid (empty when it is): per model, each check of
+    llm_judge_scores that failed, or was not evaluated, on the partition's latest materialization
+    (the one the leaderboard reads); and the question bank's check on the latest bank."""
+    reasons = []
+    keys = [dg.AssetCheckKey(llm_judge_scores.key, name) for name in JUDGE_SCORE_CHECKS]
+    infos = {(i.check_key.name, i.partition_key): i
+             for i in instance.event_log_storage.get_asset_check_partition_info(keys, partition_keys=models)}
+    bank = instance.event_log_storage.get_asset_check_partition_info(
+        [dg.AssetCheckKey(llm_question_bank.key, QUESTION_BANK_CHECK)])
+    for name, model, info in [*((n, m, infos.get((n, m))) for m in models for n in JUDGE_SCORE_CHECKS),
+                              (QUESTION_BANK_CHECK, None, bank[0] if bank else None)]:
+        what = f"{name} ({model})" if model else name
+        if info is None or info.latest_target_materialization_storage_id is None or not info.is_current:
+            reasons.append(f"{what}: not evaluated on the version read")
+        elif info.latest_execution_status.value != "SUCCEEDED":
+            reasons.append(f"{what}: {info.latest_execution_status.value.lower()} on the version read")
+    return reasons
+
+
 def _materialize_hint(missing: list[str]) -> str:
     return " ".join(f"`dagster asset materialize -m genebench_assets.definitions --select llm_answers,llm_judge_scores "
                     f"--partition {m}`" for m in missing[:3]) + (f" (and {len(missing) - 3} more)" if len(missing) > 3 else "")
@@ -296,10 +328,12 @@ def _materialize_hint(missing: list[str]) -> str:
 
 @dg.asset(code_version=code_version_of(__file__, "llm_leaderboard"), group_name=GROUP, description="Per model: mean weighted score with bootstrap CI, by difficulty, modality "
           "and dimension, flags and failures; the length-bias Spearman (output tokens vs score). Bar chart in metadata. "
-          "Built from the model partitions materialized; the missing ones are listed (models_missing).",
+          "Built from the model partitions materialized; the missing ones are listed (models_missing). Marked "
+          "invalid (metadata valid, invalid_because) when a check of the scores or bank it reads failed or was not "
+          "evaluated on them; `genebench llm replay --out` then writes no leaderboard.json.",
           ins={"llm_judge_scores": dg.AssetIn(metadata={"allow_missing_partitions": True})})
 def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_judge_scores) -> dg.Output[dict]:
-    bank = _bank(llm_question_bank)
+    bank = _bank(llm_question_bank, context)
     partitions = sorted(context.instance.get_dynamic_partitions(llm_model_partitions.name))
     by_model = _scores_by_model(llm_judge_scores, partitions)
     # Built from the model partitions present; the missing ones are listed, never a raw FileNotFoundError.
@@ -326,7 +360,12 @@ def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, 
     bias_md = (f"Length bias (Spearman, output tokens vs weighted score): pooled rho = {pooled['rho']:.3f} "
                f"(p = {pooled['p']:.2g}, n = {pooled['n']}); across models rho = {across['rho']:.3f} "
                f"(p = {across['p']:.2g}, n = {across['n']}).")
+    invalid_because = leaderboard_invalid_because(context.instance, sorted(by_model))
+    if invalid_because:
+        context.log.warning("llm_leaderboard is NOT valid: " + "; ".join(invalid_because))
     value = {
+        "valid": not invalid_because,
+        "invalid_because": invalid_because,
         "question_bank_hash": bank.content_hash,
         "judge_models": sorted(set(scores["judge_model"].dropna())),
         "models_missing": missing,
@@ -337,6 +376,8 @@ def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, 
     }
     return dg.Output(value, data_version=dg.DataVersion(content_version(value)), metadata={
         **llm_provenance(bank.content_hash, [], judge_scores={m: content_version(by_model[m]) for m in sorted(by_model)}),
+        "valid": not invalid_because,
+        "invalid_because": dg.MetadataValue.md("\n".join(f"- {r}" for r in invalid_because) or "none: every check passed"),
         "n_models": len(table),
         "models_missing": dg.MetadataValue.json(missing),
         "n_models_missing": len(missing),

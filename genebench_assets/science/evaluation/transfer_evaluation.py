@@ -138,13 +138,26 @@ def training_label_permutation_null(fold: Fold, expression: pd.DataFrame, model:
                                     n_perm: int = 100, randomness="seed_randomstate") -> np.ndarray:
     """NC1: AUROCs on the true test labels of `model` refit `n_perm` times on permuted training
     labels (permutations from `metrics.permutation_indices`, the one RNG of the evaluation)."""
+    scores = training_label_permutation_scores(fold, expression, model, n_perm=n_perm, randomness=randomness)
+    return null_aurocs(scores, fold)
+
+
+def training_label_permutation_scores(fold: Fold, expression: pd.DataFrame, model: str = "pca_lr", *,
+                                      n_perm: int = 100, randomness="seed_randomstate") -> pd.DataFrame:
+    """NC1's predictions: the test scores of `model` refit `n_perm` times on permuted training labels
+    (rows = permutations, columns = test sample ids); stored, so the check recomputes the null."""
     X_train, y_train, X_test = fold_matrices(fold, expression, zscore=model != LFC_DIRECTION)
     X_fit, y_fit = model_fit_rows(fold, X_train, y_train)
-    y_test = fold_test_labels(fold).loc[X_test.index].to_numpy()
     y = y_fit.to_numpy()
     idx = metrics.permutation_indices(len(y), n_perm, randomness)
     # The features do not depend on the labels (variance filter, z-score): only the model is refit.
-    return np.array([metrics.auroc(y_test, _scores(model, X_fit, y[perm], X_test)[0]) for perm in idx])
+    return pd.DataFrame([_scores(model, X_fit, y[perm], X_test)[0] for perm in idx], columns=list(X_test.index))
+
+
+def null_aurocs(scores: pd.DataFrame, fold: Fold) -> np.ndarray:
+    """One AUROC per permutation (row of `scores`) on the fold's true test labels."""
+    y_test = fold_test_labels(fold).loc[list(scores.columns)].to_numpy()
+    return np.array([metrics.auroc(y_test, row) for row in scores.to_numpy(dtype=float)])
 
 
 def null_centre_flag(null_aurocs: np.ndarray, tolerance: float = NC1_CENTRE_TOLERANCE) -> dict:
@@ -217,6 +230,76 @@ def housekeeping_folds(folds: Sequence[Fold], gene_ids: Sequence[str], expressio
                                        var_percentile_cutoff=None, var_threshold=None,
                                        feature_source="housekeeping_genes"))
     return out
+
+
+def _differs(a, b, tolerance: float = 1e-9) -> bool:
+    return a is None or b is None or not abs(float(a) - float(b)) <= tolerance
+
+
+def nc1_from_stored_scores(nc1: Mapping, folds: Sequence[Fold]):
+    """NC1's check from the stored null predictions, not the recorded flag: every fold's null AUROCs
+    recomputed from its stored permuted-label test scores and the fold's test labels, the pooled null
+    centred on 0.5 (`null_centre_flag`), and the recorded means equal to the recomputed ones."""
+    from genebench_assets.science.check_outcome import CheckOutcome
+
+    stored = nc1.get("null_scores") or {}
+    failures, nulls = [], {}
+    for fold in folds:
+        if fold.fold_id not in stored:
+            failures.append(f"{fold.fold_id}: no stored null predictions")
+            continue
+        rec = stored[fold.fold_id]
+        nulls[fold.fold_id] = null_aurocs(pd.DataFrame(rec["scores"], columns=rec["sample_ids"]), fold)
+        recorded = (nc1.get("per_fold") or {}).get(fold.fold_id, {}).get("mean")
+        if _differs(recorded, nulls[fold.fold_id].mean()):
+            failures.append(f"{fold.fold_id}: recorded null mean {recorded} is not the stored predictions' "
+                            f"{nulls[fold.fold_id].mean():.4f}")
+    metadata = {"n_folds": len(nulls)}
+    if nulls:
+        pooled = null_centre_flag(np.concatenate(list(nulls.values())))
+        metadata.update(null_mean=pooled["mean"], allowed_deviation=pooled["allowed_deviation"], n=pooled["n"])
+        if pooled["flag"]:
+            failures.insert(0, pooled["flag"])
+        if _differs((nc1.get("pooled") or {}).get("mean"), pooled["mean"]):
+            failures.append(f"recorded pooled null mean {(nc1.get('pooled') or {}).get('mean')} is not the stored "
+                            f"predictions' {pooled['mean']:.4f}")
+    return CheckOutcome.from_failures(
+        f"NC1 null AUROCs ({nc1.get('model')} refit on permuted training labels) recomputed from the stored "
+        "predictions, centred on 0.5", failures, metadata)
+
+
+def nc2_from_stored_scores(nc2: Mapping, folds: Sequence[Fold]):
+    """NC2's check from the stored housekeeping-gene scores, not the recorded flag: every fold's AUROC
+    recomputed from its stored test scores and the fold's test labels, the mean within SPEC §8's
+    interval (`nc2_flag`), and the recorded AUROCs equal to the recomputed ones. Not computable (no
+    housekeeping gene in the matrix) is reported as a failure, never passed."""
+    from genebench_assets.science.check_outcome import CheckOutcome
+
+    description = f"NC2 housekeeping-gene mean AUROC ({nc2.get('model')}) recomputed from the stored scores, within {list(NC2_INTERVAL)}"
+    metadata = {"symbols_mapped": f"{nc2.get('n_mapped_symbols')} of {nc2.get('n_symbols')}"}
+    if nc2.get("mean_auroc") is None and not nc2.get("per_fold"):
+        return CheckOutcome.from_failures(description, [nc2.get("flag") or "not computed"], metadata)
+    by_id = {f.fold_id: f for f in folds}
+    failures, aurocs = [], []
+    for row in nc2.get("per_fold") or []:
+        fold = by_id.get(row["fold_id"])
+        if fold is None or "scores" not in row:
+            failures.append(f"{row['fold_id']}: no stored scores or no such fold")
+            continue
+        y = fold_test_labels(fold).loc[list(row["sample_ids"])].to_numpy()
+        auroc = metrics.auroc(y, np.asarray(row["scores"], dtype=float))
+        aurocs.append(auroc)
+        if _differs(row.get("auroc"), auroc):
+            failures.append(f"{row['fold_id']}: recorded AUROC {row.get('auroc')} is not the stored scores' {auroc:.4f}")
+    if aurocs:
+        mean = float(np.mean(aurocs))
+        metadata["mean_auroc"] = mean
+        flag = nc2_flag(mean)
+        if flag:
+            failures.insert(0, flag)
+        if _differs(nc2.get("mean_auroc"), mean):
+            failures.append(f"recorded mean AUROC {nc2.get('mean_auroc')} is not the stored scores' {mean:.4f}")
+    return CheckOutcome.from_failures(description, failures, metadata)
 
 
 def nc2_flag(mean_auroc: float, interval: tuple[float, float] = NC2_INTERVAL) -> str | None:

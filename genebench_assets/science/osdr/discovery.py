@@ -79,6 +79,10 @@ def place_candidates(candidates: list[Candidate], catalog: StudyCatalog) -> Plac
     from genebench_assets.science.osdr.source_files import MissingStudyFilesError
 
     known_osd = {s.osd for s in catalog.studies} | catalog.excluded_osd()
+    # (tissue, mission) -> the studies that already are that pair (the catalog's, then this poll's)
+    owners: dict[tuple[str, str], list[str]] = {}
+    for s in catalog.studies:
+        owners.setdefault(s.pair, []).append(s.osd)
     new, pending, known = [], [], []
     for c in candidates:
         if c.osd in known_osd:
@@ -108,6 +112,13 @@ def place_candidates(candidates: list[Candidate], catalog: StudyCatalog) -> Plac
                 reason = f"refused: {exc}"
             except MissingStudyFilesError as exc:
                 reason = f"no counts file / sample table: {exc}"
+        if reason is None and (tissue, c.mission) in owners:
+            # Never merged into an existing pair: its samples would join the pair's study (bypassing that
+            # study's SHA256SUMS and expected counts) without anyone deciding so.
+            others = ", ".join(owners[(tissue, c.mission)])
+            reason = (f"refused: conflicting duplicate: ({tissue}, {c.mission}) is already the study of {others}; "
+                      "a new study is never merged into an existing pair (add it to a catalog file by hand "
+                      "if it belongs there)")
         if reason is None and c.n_flight is not None and c.n_ground is not None and (
                 c.n_flight < MIN_PER_CLASS or c.n_ground < MIN_PER_CLASS):
             reason = f"too few samples per group: {c.n_flight} Flight / {c.n_ground} Ground (need >= {MIN_PER_CLASS} each)"
@@ -115,6 +126,7 @@ def place_candidates(candidates: list[Candidate], catalog: StudyCatalog) -> Plac
             pending.append({"osd": str(c.osd), "tissue": _plain(c.tissue_raw), "mission": _plain(c.mission),
                             "reason": reason})
             continue
+        owners.setdefault((tissue, c.mission), []).append(c.osd)
         new.append({
             "osd": c.osd,
             "glds_prefix": c.glds_prefix or f"GLDS-{c.osd.split('-')[1]}",

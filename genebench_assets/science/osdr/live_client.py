@@ -44,8 +44,16 @@ import tenacity
 
 from genebench_assets.science.storage.atomic_files import atomic_path, sha256_file
 from genebench_assets.science.osdr.checksums import CACHE_MANIFEST, read_manifest, write_manifest
-from genebench_assets.science.osdr.genelab_files import file_kind, is_safe_file_name, select_study_files
+from genebench_assets.science.osdr.genelab_files import (
+    DEFAULT_QUANTIFIER,
+    check_quantifier,
+    counts_quantifier,
+    file_kind,
+    is_safe_file_name,
+    select_study_files,
+)
 from genebench_assets.science.osdr.source_files import (
+    COUNTS,
     DownloadError,
     MissingStudyFilesError,
     SourceFile,
@@ -73,7 +81,17 @@ DEFAULT_SEARCH_PARAMS: tuple[tuple[str, str], ...] = (
 )
 
 _OSD_RE = re.compile(r"^OSD-\d+$")
-_MAX_PAGES = 1000  # guard against a listing whose page_total never ends
+# A file listing of a few studies fits in a few pages; a larger page_total is refused in one line
+# rather than paged through (page_total 10**9 would otherwise mean a thousand requests or more).
+MAX_LISTING_PAGES = 100
+# Largest body one download may have (GENEBENCH_OSDR_MAX_DOWNLOAD): GeneLab counts and sample tables
+# are far smaller; it bounds a listing without file_size, or a server sending an endless body.
+DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
+# Query parameters of OSDR's own API that are shown in logs and errors; any other value in a URL's
+# query string (a signed object-store URL's sig=, X-Amz-Signature=, token=, ...) is shown as REDACTED.
+_SHOWN_QUERY_PARAMS = frozenset({"page", "type", "ffield", "fvalue", "from", "size", "term", "sort", "order",
+                                 "source", "file"})
+_URL_IN_TEXT = re.compile(r"https?://[^\s'\"<>]+")
 # Network trouble that a later attempt may not meet: retried.
 _TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
@@ -102,6 +120,40 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
             when = when.replace(tzinfo=timezone.utc)
         seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def redact_url(url: Any) -> str:
+    """`url` as logs and errors show it: the value of every query parameter that is not one of OSDR's
+    own API parameters replaced by REDACTED (signed URLs carry credentials in their query string)."""
+    text = str(url)
+    base, sep, query = text.partition("?")
+    if not sep:
+        return text
+    query, hash_sep, _fragment = query.partition("#")
+    parts = []
+    for item in query.split("&"):
+        key, eq, _value = item.partition("=")
+        parts.append(item if not eq or key in _SHOWN_QUERY_PARAMS else f"{key}=REDACTED")
+    return f"{base}?{'&'.join(parts)}" + ("#REDACTED" if hash_sep else "")
+
+
+def redact_urls_in(text: Any) -> str:
+    """Every URL in `text` (an exception's message, a log line) through `redact_url`."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), str(text))
+
+
+class _RedactUrls(logging.Filter):
+    """Query strings redacted in every record of this module's logger (its arguments are URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_urls_in(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+log.addFilter(_RedactUrls())
 
 
 def _utc_iso(ts: float | None = None) -> str:
@@ -134,10 +186,18 @@ class OsdrClient:
         max_backoff: float = 60.0,
         max_retry_after: float = 600.0,
         max_total_wait: float = 120.0,
+        quantifier: str = DEFAULT_QUANTIFIER,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_listing_pages: int = MAX_LISTING_PAGES,
     ):
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        if isinstance(max_download_bytes, bool) or not isinstance(max_download_bytes, int) or max_download_bytes < 1:
+            raise ValueError(f"max_download_bytes must be a positive whole number, got {max_download_bytes!r}")
+        self.max_download_bytes = max_download_bytes  # no body larger than this is kept, listed size or not
+        self.max_listing_pages = max_listing_pages
         self.cache_dir = Path(cache_dir)
+        self.quantifier = check_quantifier(quantifier)  # whose counts fetch_study selects (SPEC §3)
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -181,8 +241,12 @@ class OsdrClient:
             page_url = url if page == 1 else str(httpx.URL(url, params={"page": page}))
             payload = self._get_json(page_url, osd=label, what="file listing")
             page_studies, page_total = _parse_listing(payload, url=page_url, osd=label)
+            if page_total > self.max_listing_pages:
+                raise StudyDataError(label, "file listing", f"response from {redact_url(page_url)} declares "
+                                     f"{page_total} pages, more than the {self.max_listing_pages} a listing may have; "
+                                     "refusing to page through it", field="page_total", value=page_total)
             studies.update(page_studies)
-            if page >= min(page_total, _MAX_PAGES):
+            if page >= page_total:
                 break
             page += 1
         absent = [f"OSD-{n}" for n in numbers if f"OSD-{n}" not in studies]
@@ -239,10 +303,16 @@ class OsdrClient:
         name = entry.get("file_name")
         target = self._cache_target(osd, name)
         url = self._download_url(osd, name, entry.get("remote_url"))
+        shown = redact_url(url)  # what logs, errors and provenance show (signed URLs carry credentials)
         expected = entry.get("file_size")
         if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
-            raise DownloadError(osd, name, f"listing entry for {url} has an invalid size", field="file_size", value=expected)
+            raise DownloadError(osd, name, f"listing entry for {shown} has an invalid size", field="file_size", value=expected)
+        if expected is not None and expected > self.max_download_bytes:
+            raise DownloadError(osd, name, f"listing entry for {shown} is larger than the maximum download size "
+                                f"({self.max_download_bytes} bytes; raise it with GENEBENCH_OSDR_MAX_DOWNLOAD)",
+                                field="file_size", value=expected)
         kind = kind or file_kind(name) or "other"
+        quantifier = counts_quantifier(name) if kind == COUNTS else None  # recorded with the file
         manifest_path = target.parent / CACHE_MANIFEST
         recorded = self._recorded(osd, manifest_path).get(name)
 
@@ -251,30 +321,31 @@ class OsdrClient:
             actual = sha256_file(target)
             if recorded is not None and actual == recorded:
                 log.info("%s: %s reused from cache (%d bytes, sha256 verified)", osd, name, expected)
-                return SourceFile(osd=osd, file_name=name, kind=kind, path=target, origin=url, size=expected,
-                                  sha256=actual, source_mode=SOURCE_MODE, fetched_at=_utc_iso(target.stat().st_mtime))
+                return SourceFile(osd=osd, file_name=name, kind=kind, path=target, origin=shown, size=expected,
+                                  sha256=actual, source_mode=SOURCE_MODE, fetched_at=_utc_iso(target.stat().st_mtime),
+                                  quantifier=quantifier)
             log.warning("%s: cached %s %s; downloading it again", osd, name,
                         f"has sha256 {actual[:12]}, {manifest_path} recorded {recorded[:12]}" if recorded
                         else f"has no sha256 in {manifest_path}")
         if expected is None:
             log.warning("%s: %s has no file_size in the listing; it cannot be size-checked or reused", osd, name)
 
-        log.info("%s: downloading %s (%s bytes) from %s", osd, name, expected if expected is not None else "?", url)
+        log.info("%s: downloading %s (%s bytes) from %s", osd, name, expected if expected is not None else "?", shown)
         started = time.monotonic()
         with atomic_path(target) as tmp:  # renamed into place only if no exception escapes
             size, digest = self._call(lambda: self._stream_once(tmp, url, osd, name, expected),
-                                      osd=osd, file_name=name, url=url)
+                                      osd=osd, file_name=name, url=shown)
             if recorded is not None and digest != recorded:
                 # The file once downloaded differs from today's: changed upstream or damaged on the way.
-                raise DownloadError(osd, name, f"downloaded again from {url}: sha256 {digest}, but {manifest_path} "
+                raise DownloadError(osd, name, f"downloaded again from {shown}: sha256 {digest}, but {manifest_path} "
                                     f"recorded {recorded} at its first download (the file changed upstream or "
                                     "is damaged); remove its line from the manifest to accept the new file",
                                     field="sha256", value=digest)
         self._record(osd, manifest_path, name, digest)
         elapsed = time.monotonic() - started
         log.info("%s: %s done, %d bytes in %.1fs, sha256 %s", osd, name, size, elapsed, digest[:12])
-        return SourceFile(osd=osd, file_name=name, kind=kind, path=target, origin=url, size=size,
-                          sha256=digest, source_mode=SOURCE_MODE, fetched_at=_utc_iso())
+        return SourceFile(osd=osd, file_name=name, kind=kind, path=target, origin=shown, size=size,
+                          sha256=digest, source_mode=SOURCE_MODE, fetched_at=_utc_iso(), quantifier=quantifier)
 
     @staticmethod
     def _recorded(osd: str, manifest_path: Path) -> dict[str, str]:
@@ -299,7 +370,8 @@ class OsdrClient:
         by_name: dict[str, dict[str, Any]] = {}
         for entry in listing[study.osd]:
             by_name.setdefault(entry["file_name"], entry)  # the first entry of a duplicated name wins
-        chosen = select_study_files(study.osd, study.glds_prefix, list(by_name), where=f"the OSDR file listing {url}")
+        chosen = select_study_files(study.osd, study.glds_prefix, list(by_name), where=f"the OSDR file listing {url}",
+                                    quantifier=self.quantifier)
         return [self.download(study.osd, by_name[name], kind=kind) for kind, name in chosen.items()]
 
     # ------------------------------------------------------------------------- cache paths
@@ -388,50 +460,62 @@ class OsdrClient:
         raise DownloadError(osd, file_name, f"{what} for GET {url}{via}; not retried", field="status", value=status)
 
     def _get_json(self, url: str, *, osd: str, what: str) -> Any:
+        shown = redact_url(url)
+
         def attempt() -> httpx.Response:
             try:
                 resp = self._http.get(url)
             except _TRANSIENT_ERRORS as exc:
-                raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+                raise _Transient(f"{type(exc).__name__}: {redact_urls_in(exc)}") from exc
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                raise DownloadError(osd, what, f"GET {url} failed: {type(exc).__name__}: {exc}") from exc
-            self._check_status(resp, osd=osd, file_name=what, url=url)
+                raise DownloadError(osd, what, f"GET {shown} failed: {type(exc).__name__}: {redact_urls_in(exc)}") from exc
+            self._check_status(resp, osd=osd, file_name=what, url=shown)
             return resp
 
-        resp = self._call(attempt, osd=osd, file_name=what, url=url)
+        resp = self._call(attempt, osd=osd, file_name=what, url=shown)
         try:
             return resp.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise StudyDataError(osd, what, f"response from {url} is not valid JSON: {_snippet(resp.text)!r}",
+            raise StudyDataError(osd, what, f"response from {shown} is not valid JSON: {_snippet(resp.text)!r}",
                                  field="<body>") from exc
 
     def _stream_once(self, tmp: Path, url: str, osd: str, name: str, expected: int | None) -> tuple[int, str]:
-        """One download attempt into `tmp` (truncated first); returns (bytes, sha256)."""
+        """One download attempt into `tmp` (truncated first); returns (bytes, sha256). No more than
+        `max_download_bytes` are read, whatever the listing and Content-Length say."""
         digest, n, declared = hashlib.sha256(), 0, None
+        shown, limit = redact_url(url), self.max_download_bytes
+        too_big = (f"larger than the maximum download size ({limit} bytes; raise it with "
+                   "GENEBENCH_OSDR_MAX_DOWNLOAD)")
         try:
             with self._http.stream("GET", url) as resp:
-                self._check_status(resp, osd=osd, file_name=name, url=url)
+                self._check_status(resp, osd=osd, file_name=name, url=shown)
                 declared = resp.headers.get("Content-Length")
+                if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+                    raise DownloadError(osd, name, f"GET {shown} announces {int(declared)} bytes (Content-Length), "
+                                        f"{too_big}; not downloaded", field="Content-Length", value=int(declared))
                 with open(tmp, "wb") as out:
                     for chunk in resp.iter_bytes():  # chunks as they arrive: bounded memory
+                        if n + len(chunk) > limit:
+                            raise DownloadError(osd, name, f"GET {shown}: the body is {too_big}; stopped after "
+                                                f"{n} bytes", field="size", value=f"> {limit}")
                         out.write(chunk)
                         digest.update(chunk)
                         n += len(chunk)
         except _TRANSIENT_ERRORS as exc:
-            raise _Transient(f"{type(exc).__name__} after {n} bytes: {exc}") from exc
+            raise _Transient(f"{type(exc).__name__} after {n} bytes: {redact_urls_in(exc)}") from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise DownloadError(osd, name, f"GET {url} failed: {type(exc).__name__}: {exc}") from exc
+            raise DownloadError(osd, name, f"GET {shown} failed: {type(exc).__name__}: {redact_urls_in(exc)}") from exc
         if expected is not None and n < expected:
             if declared is not None and declared.strip().isdigit() and int(declared) == n:
                 # The server sent the whole body it announced: the file is smaller than the listing says,
                 # and asking again returns the same bytes. Deterministic: not retried.
-                raise DownloadError(osd, name, f"truncated download: got {n} of {expected} bytes from GET {url}, "
+                raise DownloadError(osd, name, f"truncated download: got {n} of {expected} bytes from GET {shown}, "
                                     f"all the server announced (Content-Length {n}): the file is smaller than "
                                     "the listing says; not retried", field="file_size", value=expected)
             # A short body is what a dropped connection looks like without Content-Length: retry it.
             raise _Transient(f"truncated download: got {n} of {expected} bytes")
         if expected is not None and n > expected:
-            raise DownloadError(osd, name, f"size mismatch for GET {url}: got {n} bytes, the listing says {expected}",
+            raise DownloadError(osd, name, f"size mismatch for GET {shown}: got {n} bytes, the listing says {expected}",
                                 field="file_size", value=expected)
         return n, digest.hexdigest()
 

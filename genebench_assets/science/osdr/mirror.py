@@ -11,10 +11,14 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-import yaml
-
+from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, load_yaml
 from genebench_assets.science.storage.atomic_files import sha256_file
-from genebench_assets.science.osdr.genelab_files import is_safe_file_name, select_study_files
+from genebench_assets.science.osdr.genelab_files import (
+    DEFAULT_QUANTIFIER,
+    check_quantifier,
+    is_safe_file_name,
+    select_study_files,
+)
 from genebench_assets.science.osdr.identifiers import is_valid_accession
 from genebench_assets.science.osdr.checksums import find_mirror_manifest, verify_against_manifest
 from genebench_assets.science.osdr.source_files import COUNTS, MissingStudyFilesError, SourceFile, StudyDataError
@@ -24,11 +28,13 @@ log = logging.getLogger("genebench.osdr")
 
 
 class MirrorSource:
-    """Reads studies from `root/OSD-N/`; `source_mode` is recorded in each file's provenance."""
+    """Reads studies from `root/OSD-N/`; `source_mode` is recorded in each file's provenance, and so is
+    the `quantifier` whose counts are read (RSEM by default)."""
 
-    def __init__(self, root: str | Path, source_mode: str = "mirror"):
+    def __init__(self, root: str | Path, source_mode: str = "mirror", quantifier: str = DEFAULT_QUANTIFIER):
         self.root = Path(root).absolute()
         self.source_mode = source_mode
+        self.quantifier = check_quantifier(quantifier)
 
     def study_folder(self, osd: str) -> Path:
         if not is_safe_file_name(osd) or not is_valid_accession(osd, kinds=("OSD",)):
@@ -48,7 +54,8 @@ class MirrorSource:
         """The study's selected GeneLab files with provenance (origin = file path, sha256 computed)."""
         folder = self.study_folder(study.osd)
         names = self.list_files(study.osd)
-        chosen = select_study_files(study.osd, study.glds_prefix, names, where=f"{self.source_mode} folder {folder}")
+        chosen = select_study_files(study.osd, study.glds_prefix, names, where=f"{self.source_mode} folder {folder}",
+                                    quantifier=self.quantifier)
         n_genes = self._declared_gene_count(study.osd, folder)
         out = []
         for kind, name in chosen.items():
@@ -58,7 +65,8 @@ class MirrorSource:
                                   # the file's own mtime, not "now": an unchanged mirror gives an
                                   # unchanged raw_files table, so a study's promoted version is stable
                                   source_mode=self.source_mode, fetched_at=_mtime_iso(path),
-                                  expected_rows=n_genes if kind == COUNTS else None))
+                                  expected_rows=n_genes if kind == COUNTS else None,
+                                  quantifier=self.quantifier if kind == COUNTS else None))
         # A mirror may carry a sha256sum-format manifest: when present, every file used must match it.
         manifest = find_mirror_manifest(folder)
         if manifest is not None:
@@ -71,12 +79,12 @@ class MirrorSource:
     def _declared_gene_count(osd: str, folder: Path) -> int | None:
         """`n_genes` of the folder's study.yaml, when the mirror declares it (else None)."""
         info = folder / "study.yaml"
-        if not info.is_file():
+        if not (info.exists() or info.is_symlink()):
             return None
-        try:
-            meta = yaml.safe_load(info.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise StudyDataError(osd, "study.yaml", f"not valid YAML: {' '.join(str(exc).split())}") from None
+        try:  # the guarded reader: regular file, size, UTF-8, no alias bomb (science/inputs)
+            meta = load_yaml(info, max_bytes=LIMITS["study_yaml"]) or {}
+        except InputFileError as exc:
+            raise StudyDataError(osd, "study.yaml", str(exc)) from None
         value = meta.get("n_genes") if isinstance(meta, dict) else None
         if value is None:
             return None

@@ -110,10 +110,11 @@ def required_metadata_present(metadata: pd.DataFrame, required: tuple[str, ...] 
     )
 
 
-def _binary_counts(metadata: pd.DataFrame) -> tuple[int, int]:
-    """(Flight, Ground) among non-excluded binary samples; label if present, else group."""
+def _binary_counts(metadata: pd.DataFrame, after_exclusions: bool = True) -> tuple[int, int]:
+    """(Flight, Ground) among non-excluded (or, if not `after_exclusions`, all) binary samples; label if
+    present, else group."""
     kept = metadata
-    if "excluded" in metadata.columns:
+    if after_exclusions and "excluded" in metadata.columns:
         kept = metadata[~metadata["excluded"].fillna(False).astype(bool)]
     if "label" in kept.columns:
         label = pd.to_numeric(kept["label"], errors="coerce")
@@ -133,17 +134,30 @@ def flight_ground_minimums(metadata: pd.DataFrame, min_per_class: int = 3) -> Ch
     )
 
 
-def expected_counts_match(metadata: pd.DataFrame, expected_flight: int, expected_ground: int) -> CheckOutcome:
-    """Flight / Ground counts after exclusions equal the catalog's (SPEC §2)."""
-    n_flight, n_ground = _binary_counts(metadata)
-    failures = [f"{name}: {got} samples after exclusions, catalog expects {want}"
+def expected_counts_match(metadata: pd.DataFrame, expected_flight: int, expected_ground: int, *,
+                          after_exclusions: bool = True) -> CheckOutcome:
+    """Flight / Ground counts after exclusions equal the catalog's (SPEC §2). `after_exclusions=False`
+    counts every binary sample: for studies added by the refresh sensor, whose expected counts are
+    their sample table's as discovered, before any QC exclusion."""
+    n_flight, n_ground = _binary_counts(metadata, after_exclusions)
+    when = "after exclusions" if after_exclusions else "before exclusions"
+    failures = [f"{name}: {got} samples {when}, catalog expects {want}"
                 for name, got, want in (("Flight", n_flight, expected_flight), ("Ground", n_ground, expected_ground))
                 if got != want]
     return CheckOutcome.from_failures(
-        "Flight / Ground counts after exclusions vs the catalog", failures,
+        f"Flight / Ground counts {when} vs the catalog", failures,
         {"n_flight": n_flight, "n_ground": n_ground,
          "expected_flight": int(expected_flight), "expected_ground": int(expected_ground)},
     )
+
+
+def advisory(outcome: CheckOutcome, why: str) -> CheckOutcome:
+    """A failed outcome turned into a passing one that still shows what it found (`advisory_mismatch`):
+    for checks a user catalog declares advisory (`expected_counts: advisory`)."""
+    if outcome.passed:
+        return outcome
+    return CheckOutcome(True, f"{outcome.description} (advisory: {why})",
+                        {**outcome.metadata, "advisory": True, "advisory_mismatch": list(outcome.failures)}, [])
 
 
 def expression_fingerprint(frame: pd.DataFrame) -> pd.DataFrame:

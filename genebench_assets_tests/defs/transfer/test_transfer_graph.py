@@ -49,6 +49,20 @@ def _nothing_downstream(g, result):
         assert g.instance.get_latest_materialization_event(dg.AssetKey(key)) is None
 
 
+def _later_run_refused(g, check):
+    """A separate, later run of only the readers (the UI's "Materialize selected"): the read gate refuses
+    the pair folds whose blocking check failed, in one line; nothing is written or recorded."""
+    for reader in DOWNSTREAM:  # each alone: together, transfer_evaluation would only be skipped
+        later = g.run([reader], TISSUE)
+        assert not later.success
+        failures = {e.step_key: e.event_specific_data.error.message for e in later.all_events
+                    if e.event_type_value == "STEP_FAILURE"}
+        lines = failures[reader].strip().splitlines()
+        assert len(lines) == 1, failures[reader]
+        assert f"refuses transfer_pair_folds [{TISSUE}]" in lines[0] and f"blocking check {check} failed" in lines[0], lines
+        _nothing_downstream(g, later)
+
+
 def test_clean_run_evaluates_every_ordered_pair_with_both_methods(clone):
     result = clone.tissue(TISSUE, B_ASSETS)
     assert result.success
@@ -140,6 +154,7 @@ def test_a_sample_of_the_test_mission_in_the_training_mission_fails_disjointness
     failures = ev.event_specific_data.metadata["failures"].value
     assert f"pair_RR-1_RR-9: train {VICTIM}" in failures and "held-out mission RR-9" in failures
     _nothing_downstream(clone, result)
+    _later_run_refused(clone, "transfer_pairs_train_test_disjoint")
 
 
 def test_a_pair_built_with_too_few_training_samples_fails_class_minimums(clone, monkeypatch):
@@ -166,6 +181,7 @@ def test_a_pair_built_with_too_few_training_samples_fails_class_minimums(clone, 
               and e.event_specific_data.check_name == "transfer_pairs_class_minimums")
     assert "pair_RR-9_RR-1: train mission has 2 Flight (< 3)" in ev.event_specific_data.metadata["failures"].value
     _nothing_downstream(clone, result)
+    _later_run_refused(clone, "transfer_pairs_class_minimums")
 
 
 def _negative_controls(g, **config):
@@ -176,6 +192,25 @@ def _negative_controls(g, **config):
         [*defs.assets, *checks], selection=[key], partition_key=TISSUE, instance=g.instance,
         resources=g.resources, raise_on_error=False,
         run_config={"ops": {"negative_controls": {"config": config}}})
+
+
+def _rerun_control_checks(g, change) -> dict:
+    """Rewrite the stored negative_controls document with `change` (a planted, hand-made edit of the
+    recorded summaries) and run its two checks alone on it."""
+    store = g.settings.table_store()
+    doc = store.read_json("negative_controls", TISSUE)
+    change(doc)
+    store.write_json(doc, "negative_controls", TISSUE)
+    key = dg.AssetKey("negative_controls")
+    checks = [c for c in defs.asset_checks if any(k.asset_key == key for k in c.check_keys)]
+    owner = [a for a in defs.assets if key in a.keys]  # the partitioned asset whose checks run alone
+    # a checks-only run of one partition (Dagster infers a run's partitions from its assets, and none is
+    # selected here): the partition is given as the run's partition tag
+    job = dg.define_asset_job("control_checks", selection=dg.AssetSelection.checks_for_assets(key))
+    result = dg.Definitions(assets=owner, asset_checks=checks, jobs=[job], resources=g.resources).resolve_job_def(
+        "control_checks").execute_in_process(tags={"dagster/partition": TISSUE}, instance=g.instance, raise_on_error=False)
+    assert not materialized(result)
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
 def test_negative_controls_compute_the_null_and_flag_nc2(clone, tmp_path):
@@ -201,6 +236,18 @@ def test_negative_controls_compute_the_null_and_flag_nc2(clone, tmp_path):
     assert meta["n_flags"].value >= 1 and "NC2:" in meta["flags"].value
     assert check_results(result) == {"nc1_null_centred_on_half": True, "nc2_housekeeping_within_interval": False}
 
+    # NC2 is recomputed from the stored housekeeping-gene scores: a recorded summary edited to look
+    # in range (mean 0.5, no flag) does not make it pass, and says what disagrees.
+    def in_range(d):
+        d["nc2"].update(mean_auroc=0.5, flag=None)
+        for row in d["nc2"]["per_fold"]:
+            row["auroc"] = 0.5
+    evals = _rerun_control_checks(clone, in_range)
+    nc2_failures = evals["nc2_housekeeping_within_interval"].metadata["failures"].value
+    assert not evals["nc2_housekeeping_within_interval"].passed
+    assert "outside SPEC" in nc2_failures and "recorded mean AUROC 0.5 is not the stored scores'" in nc2_failures
+    assert evals["nc1_null_centred_on_half"].passed
+
 
 def test_a_null_that_was_not_permuted_is_flagged_by_nc1(clone, monkeypatch):
     """Planted fault: the permutation draw returns the identity, so every 'null' refit sees the true
@@ -216,3 +263,14 @@ def test_a_null_that_was_not_permuted_is_flagged_by_nc1(clone, monkeypatch):
     assert check_results(result)["nc1_null_centred_on_half"] is False
     nc1 = clone.settings.table_store().read_json("negative_controls", TISSUE)["nc1"]
     assert nc1["pooled"]["flag"].startswith("null mean") and nc1["pooled"]["mean"] > 0.55
+
+    # NC1 is recomputed from the stored null predictions: the recorded summary edited to look centred
+    # (the asset's own flag cleared) still fails.
+    def centred(d):
+        d["nc1"]["pooled"].update(mean=0.5, flag=None, centred_on_0_5=True)
+        for v in d["nc1"]["per_fold"].values():
+            v.update(mean=0.5, flag=None, centred_on_0_5=True)
+    evals = _rerun_control_checks(clone, centred)
+    failures = evals["nc1_null_centred_on_half"].metadata["failures"].value
+    assert not evals["nc1_null_centred_on_half"].passed
+    assert "null mean" in failures and "recorded pooled null mean 0.5 is not the stored predictions'" in failures

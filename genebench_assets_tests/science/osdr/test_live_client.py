@@ -565,3 +565,88 @@ def test_total_wait_cap_counts_every_wait(make_client, server, sleeps):
     assert_names(info.value, "gave up after 2 attempt(s)", "HTTP 503", "the next backoff is 2 s",
                  "total wait cap of 2.5 s (waited 1 s")
     assert sleeps == [1.0] and server.count("object") == 2
+
+
+# ------------------------------------ real GeneLab file shapes and names through the live client (issue 19, item 6)
+from genebench_assets.science.osdr.parsing import assemble_study  # noqa: E402
+from genebench_assets_tests.science.osdr import genelab_shapes as shapes  # noqa: E402
+
+VARIANTS = [("RSEM", v, s) for v, s in sorted(shapes.RSEM_SUFFIXES.items())] + \
+           [("STAR", v, s) for v, s in sorted(shapes.STAR_SUFFIXES.items())]
+OSD48_12 = Study(osd="OSD-48", glds_prefix="GLDS-48", tissue="liver", mission="RR-1", expected_flight=6, expected_ground=6)
+
+
+def real_shaped_server(counts_name: str, *, cut: bool = False, crlf: bool = True) -> tuple[FakeOsdr, int]:
+    """OSDR serving OSD-48 as an older study: the recorded listing with its counts entry renamed,
+    counts with CRLF, no final newline and fractions; listed sizes are the served files' sizes."""
+    samples, groups = shapes.rr1_samples()
+    values = shapes.counts_values(samples, n_genes=60)
+    data = shapes.counts_bytes(samples, values, crlf=crlf, final_newline=False)
+    contents = {counts_name: shapes.cut_mid_line(data) if cut else data,
+                RUNSHEET_NAME: shapes.runsheet_bytes(samples, groups, crlf=crlf)}
+    listing = recorded("osd_files_listing_OSD-48.json")
+    study_files = listing["studies"]["OSD-48"]["study_files"]
+    template = next(f for f in study_files if f["file_name"] == COUNTS_NAME)
+    kept = [f for f in study_files if f["file_name"] in (RUNSHEET_NAME, "GLDS-48_metadata_RR1-NASA-ISA.zip")]
+    counts_entry = dict(template, file_name=counts_name,
+                        remote_url=template["remote_url"].replace(COUNTS_NAME, counts_name))
+    study_files[:] = [counts_entry, *kept]
+    for f in study_files:
+        if f["file_name"] in contents:
+            f["file_size"] = len(contents[f["file_name"]])
+    return FakeOsdr(listing=listing, contents=contents), int((values % 1 != 0).sum())
+
+
+def live_client(tmp_path, server: FakeOsdr, **kw) -> OsdrClient:
+    return OsdrClient(tmp_path / "cache", base_url=BASE, transport=httpx.MockTransport(server), sleep=lambda s: None, **kw)
+
+
+@pytest.mark.parametrize("quantifier, variant, suffix", VARIANTS, ids=[v for _, v, _ in VARIANTS])
+def test_each_counts_name_variant_is_downloaded_parsed_and_its_quantifier_recorded(tmp_path, quantifier, variant, suffix):
+    name = "GLDS-48" + suffix
+    server, n_fractional = real_shaped_server(name)
+    with live_client(tmp_path, server, quantifier=quantifier) as client:
+        files = client.fetch_study(OSD48_12)
+    assert {f.kind: f.file_name for f in files} == {COUNTS: name, RUNSHEET: RUNSHEET_NAME}
+    counts_file = next(f for f in files if f.kind == COUNTS)
+    assert counts_file.provenance()["quantifier"] == quantifier and counts_file.size == len(server.contents[name])
+    counts, meta = assemble_study(OSD48_12, files)
+    assert counts.shape == (60, 12) and (meta["label"] == 0).sum() == 6
+    report = counts.attrs["parse_report"]
+    assert report["n_rounded"] == n_fractional > 0 and report["quantifier"] == quantifier
+    assert report["line_endings"] == "CRLF" and report["final_newline"] is False
+
+
+def test_a_listing_with_only_star_counts_says_so_and_downloads_nothing(tmp_path):
+    name = "GLDS-48" + shapes.STAR_SUFFIXES["STAR"]
+    server, _ = real_shaped_server(name)
+    with live_client(tmp_path, server) as client, pytest.raises(MissingStudyFilesError) as info:
+        client.fetch_study(OSD48_12)
+    msg = str(info.value)
+    assert "\n" not in msg and f"the OSDR file listing {LISTING_URL} has only STAR counts ({name})" in msg
+    assert "GENEBENCH_QUANTIFIER=STAR" in msg and server.count("download") == 0
+
+
+@pytest.mark.parametrize("crlf", [True, False], ids=["CRLF", "LF"])
+def test_a_counts_file_cut_mid_line_on_the_server_is_refused_naming_the_file(tmp_path, crlf):
+    """The listing's size is the cut file's (the file itself is damaged upstream): the download is
+    complete by size, so the parser refuses it by the last line's field count."""
+    name = "GLDS-48_rna_seq_Unnormalized_Counts.csv"
+    server, _ = real_shaped_server(name, cut=True, crlf=crlf)
+    with live_client(tmp_path, server) as client:
+        files = client.fetch_study(OSD48_12)
+    with pytest.raises(StudyDataError) as info:
+        assemble_study(OSD48_12, files)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"OSD-48: {name}: truncated: the last line (line 61)")
+
+
+def test_a_download_shorter_than_the_listing_size_is_refused_naming_the_file(tmp_path):
+    name = "GLDS-48_rna_seq_Unnormalized_Counts.csv"
+    server, _ = real_shaped_server(name)
+    short = shapes.cut_mid_line(server.contents[name])
+    server.faults["object"] = [lambda r: httpx.Response(200, content=short)]  # complete by Content-Length
+    with live_client(tmp_path, server) as client, pytest.raises(DownloadError) as info:
+        client.fetch_study(OSD48_12)
+    assert_names(info.value, "OSD-48", name, "truncated download", f"got {len(short)} of {len(server.contents[name])} bytes")
+    assert "\n" not in str(info.value) and cache_contents(tmp_path) == []

@@ -164,3 +164,65 @@ def test_declared_gene_count_must_be_a_positive_integer(tmp_path, value):
     (folder / "study.yaml").write_text(f"n_genes: {value}\n")
     with pytest.raises(StudyDataError, match="study.yaml: n_genes must be a positive integer"):
         MirrorSource(tmp_path / "mirror").fetch_study(OSD48)
+
+
+# ---------------------------------------- real GeneLab file shapes and names through the mirror (issue 19, item 6)
+from genebench_assets.science.osdr.parsing import assemble_study  # noqa: E402
+from genebench_assets_tests.science.osdr import genelab_shapes as shapes  # noqa: E402
+
+VARIANTS = [("RSEM", v, s) for v, s in sorted(shapes.RSEM_SUFFIXES.items())] + \
+           [("STAR", v, s) for v, s in sorted(shapes.STAR_SUFFIXES.items())]
+OSD48_12 = Study(osd="OSD-48", glds_prefix="GLDS-48", tissue="liver", mission="RR-1", expected_flight=6, expected_ground=6)
+
+
+def real_shaped_folder(folder: Path, counts_name: str, *, cut: bool = False, crlf: bool = True) -> int:
+    """OSD-48 laid out as OSDR serves an older study: counts with CRLF, no final newline, fractions."""
+    samples, groups = shapes.rr1_samples()
+    values = shapes.counts_values(samples, n_genes=60)
+    data = shapes.counts_bytes(samples, values, crlf=crlf, final_newline=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / counts_name).write_bytes(shapes.cut_mid_line(data) if cut else data)
+    (folder / RUNSHEET_NAME).write_bytes(shapes.runsheet_bytes(samples, groups, crlf=crlf))
+    (folder / "study.yaml").write_text(f"n_genes: {len(values)}\n")
+    return int((values % 1 != 0).sum())
+
+
+@pytest.mark.parametrize("quantifier, variant, suffix", VARIANTS, ids=[v for _, v, _ in VARIANTS])
+def test_each_counts_name_variant_is_read_from_a_mirror_and_its_quantifier_recorded(tmp_path, quantifier, variant, suffix):
+    name = "GLDS-48" + suffix
+    n_fractional = real_shaped_folder(tmp_path / "OSD-48", name)
+    files = MirrorSource(tmp_path, quantifier=quantifier).fetch_study(OSD48_12)
+    counts_file = next(f for f in files if f.kind == COUNTS)
+    assert counts_file.file_name == name and counts_file.expected_rows == 60
+    assert counts_file.provenance()["quantifier"] == quantifier
+    assert "quantifier" not in next(f for f in files if f.kind == RUNSHEET).provenance()
+    counts, meta = assemble_study(OSD48_12, files)
+    assert counts.shape == (60, 12) and (meta["label"] == 1).sum() == 6
+    assert counts.attrs["parse_report"]["n_rounded"] == n_fractional > 0
+    assert counts.attrs["parse_report"]["quantifier"] == quantifier
+
+
+def test_a_mirror_study_with_only_star_counts_says_so_under_the_default_setting(tmp_path):
+    name = "GLDS-48" + shapes.STAR_SUFFIXES["STAR_GLbulkRNAseq"]
+    real_shaped_folder(tmp_path / "OSD-48", name)
+    with pytest.raises(MissingStudyFilesError) as info:
+        MirrorSource(tmp_path).fetch_study(OSD48_12)
+    msg = str(info.value)
+    assert "\n" not in msg and f"mirror folder {tmp_path / 'OSD-48'} has only STAR counts ({name})" in msg
+    assert "GENEBENCH_QUANTIFIER=STAR" in msg
+
+
+def test_an_unknown_quantifier_is_refused_by_the_mirror(tmp_path):
+    with pytest.raises(ValueError, match="GENEBENCH_QUANTIFIER"):
+        MirrorSource(tmp_path, quantifier="kallisto")
+
+
+@pytest.mark.parametrize("crlf", [True, False], ids=["CRLF", "LF"])
+def test_a_mirror_counts_table_cut_mid_line_is_refused_naming_the_file(tmp_path, crlf):
+    name = "GLDS-48_rna_seq_Unnormalized_Counts.csv"
+    real_shaped_folder(tmp_path / "OSD-48", name, cut=True, crlf=crlf)
+    files = MirrorSource(tmp_path).fetch_study(OSD48_12)
+    with pytest.raises(StudyDataError) as info:
+        assemble_study(OSD48_12, files)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"OSD-48: {name}: truncated: the last line (line 61)")
