@@ -16,7 +16,8 @@ from genebench_assets.science.osdr.discovery import Candidate, group_counts
 from genebench_assets.science.osdr.study_catalog import StudyCatalog
 
 
-def candidates_from_directory(root: Path, catalog: StudyCatalog, described: dict[str, tuple[str, str]]) -> list[Candidate]:
+def candidates_from_directory(root: Path, catalog: StudyCatalog, described: dict[str, tuple[str, str]],
+                              quantifier: str | None = None) -> list[Candidate]:
     from genebench_assets.science.osdr.identifiers import is_valid_accession
     from genebench_assets.science.osdr.source_files import StudyDataError
 
@@ -34,7 +35,7 @@ def candidates_from_directory(root: Path, catalog: StudyCatalog, described: dict
                 "(folder skipped; rename it to its OSD accession)")))
             continue
         try:
-            out.append(_folder_candidate(folder, osd, described))
+            out.append(_folder_candidate(folder, osd, described, quantifier))
         except (StudyDataError, OSError, ValueError) as exc:
             # e.g. an unreadable sample table: that study is pending, discovery of the others goes on
             out.append(Candidate(osd=osd, tissue_raw=None, mission=None,
@@ -42,8 +43,8 @@ def candidates_from_directory(root: Path, catalog: StudyCatalog, described: dict
     return out
 
 
-def _folder_candidate(folder: Path, osd: str, described: dict[str, tuple[str, str]]) -> Candidate:
-    from genebench_assets.science.osdr.genelab_files import select_study_files
+def _folder_candidate(folder: Path, osd: str, described: dict[str, tuple[str, str]], quantifier: str | None = None) -> Candidate:
+    from genebench_assets.science.osdr.genelab_files import DEFAULT_QUANTIFIER, select_study_files
     from genebench_assets.science.osdr.source_files import COUNTS, MissingStudyFilesError, RUNSHEET, SAMPLE_TABLE
 
     files = tuple(sorted(p.name for p in folder.iterdir() if p.is_file()))
@@ -66,7 +67,7 @@ def _folder_candidate(folder: Path, osd: str, described: dict[str, tuple[str, st
     prefix = f"GLDS-{osd.split('-')[1]}"
     n_flight = n_ground = None
     try:
-        chosen = select_study_files(osd, prefix, list(files))
+        chosen = select_study_files(osd, prefix, list(files), quantifier=quantifier or DEFAULT_QUANTIFIER)
         table = chosen.get(SAMPLE_TABLE) or chosen.get(RUNSHEET)
         if table and COUNTS in chosen:
             n_flight, n_ground = group_counts(folder / table, osd)
@@ -87,7 +88,7 @@ def candidates_for_source(source, data_dir: str, catalog: StudyCatalog) -> list[
         described = {s.osd: (s.tissue, s.mission) for s in held_back_demo_studies()}
         return candidates_from_directory(root, catalog, described)
     if source.mode == "mirror":
-        return candidates_from_directory(Path(source.mirror_root), catalog, {})
+        return candidates_from_directory(Path(source.mirror_root), catalog, {}, source.quantifier)
     from genebench_assets.defs.refresh.live_candidates import live_candidates
 
     return live_candidates(source, data_dir, catalog)

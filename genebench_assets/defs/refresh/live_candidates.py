@@ -25,7 +25,7 @@ def live_candidates(source, data_dir: str, catalog: StudyCatalog, client=None) -
             prefix = f"GLDS-{number}"
             n_flight = n_ground = None
             try:
-                chosen = select_study_files(osd, prefix, list(names))
+                chosen = select_study_files(osd, prefix, list(names), quantifier=source.quantifier)
                 table_name = chosen.get(SAMPLE_TABLE) or chosen.get(RUNSHEET)
                 entry = next(e for e in listing if e["file_name"] == table_name)
                 table = client.download(osd, entry)

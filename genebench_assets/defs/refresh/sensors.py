@@ -24,7 +24,7 @@ def discover(settings: GenebenchSettings, source: OsdrSource):
 
     catalog = settings.catalog()
     candidates = candidates_for_source(source, settings.data_dir, catalog)
-    return catalog, place_candidates(candidates, catalog)
+    return catalog, place_candidates(candidates, catalog, quantifier=source.quantifier)
 
 
 @dg.sensor(

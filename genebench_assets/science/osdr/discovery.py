@@ -74,8 +74,10 @@ class Placement:
         return sorted({(s["tissue"], s["mission"]) for s in self.new_studies})
 
 
-def place_candidates(candidates: list[Candidate], catalog: StudyCatalog) -> Placement:
-    from genebench_assets.science.osdr.genelab_files import select_study_files
+def place_candidates(candidates: list[Candidate], catalog: StudyCatalog, *, quantifier: str | None = None) -> Placement:
+    """`quantifier`: whose counts a study must have (GENEBENCH_QUANTIFIER; default RSEM, SPEC §3), as the
+    sources fetching it will require, so a study with only another quantifier's counts stays pending."""
+    from genebench_assets.science.osdr.genelab_files import DEFAULT_QUANTIFIER, select_study_files
     from genebench_assets.science.osdr.source_files import MissingStudyFilesError
 
     known_osd = {s.osd for s in catalog.studies} | catalog.excluded_osd()
@@ -107,7 +109,7 @@ def place_candidates(candidates: list[Candidate], catalog: StudyCatalog) -> Plac
             prefix = c.glds_prefix or f"GLDS-{c.osd.split('-')[1]}"
             try:
                 validate_accession(prefix, "glds_prefix", kinds=("GLDS",))
-                select_study_files(c.osd, prefix, list(c.file_names))
+                select_study_files(c.osd, prefix, list(c.file_names), quantifier=quantifier or DEFAULT_QUANTIFIER)
             except IdentifierError as exc:
                 reason = f"refused: {exc}"
             except MissingStudyFilesError as exc:
