@@ -12,10 +12,112 @@ import time
 from pathlib import Path
 
 
+class UsageError(Exception):
+    """A bad argument or setting found after parsing: printed as one line, exit 2."""
+
+
+# ---- argument types (argparse `type=`): one line naming the argument and the value, exit 2 ----------
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (bootstrap draws, permutations, byte limits)."""
+    if not text.strip().lstrip("+").isdigit() or len(text.strip()) > 12 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text[:40]!r}")
+    return int(text)
+
+
+def _writable_dir_problem(path: Path) -> str | None:
+    """Why `path` cannot be an output directory we create or write into (None when it can)."""
+    resolved = path.expanduser().resolve()
+    for special in ("/dev", "/proc", "/sys"):
+        if resolved == Path(special) or Path(special) in resolved.parents:
+            return f"is under {special}, not a place for output files"
+    if resolved.exists() and not resolved.is_dir():
+        return "exists and is not a directory"
+    for parent in resolved.parents:  # the nearest existing ancestor must be a directory we may write
+        if parent.exists():
+            if not parent.is_dir():
+                return f"is under {parent}, which is a file, not a directory"
+            break
+    target = resolved if resolved.exists() else next((p for p in resolved.parents if p.exists()), None)
+    if target is not None and not os.access(target, os.W_OK | os.X_OK):
+        return f"{target} is not writable"
+    return None
+
+
+def output_dir(text: str) -> str:
+    """A directory we may create or write into: not an existing file, not under a file, not /dev/null,
+    /proc or /sys."""
+    problem = _writable_dir_problem(Path(text)) if text else "is empty"
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text[:200]!r} {problem}")
+    return text
+
+
+def existing_dir(text: str) -> str:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text[:200]!r} is not a directory" + ("" if path.exists() else " (not found)"))
+    return text
+
+
+def input_file(limit_kind: str):
+    """A regular file within the guarded reader's limit for this kind (FIFO, device, directory and
+    oversized files refused before anything is opened or imported)."""
+    def check(text: str) -> str:
+        from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, read_bytes
+
+        try:  # reads at most the limit (+1 byte), non-blocking: a FIFO swapped in cannot hang
+            read_bytes(text, max_bytes=LIMITS[limit_kind])
+        except InputFileError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+    check.__name__ = "file"
+    return check
+
+
+def task_id_arg(text: str) -> str:
+    from genebench_assets.science.inputs.guarded_files import IdentifierError, validate_task_id
+
+    try:
+        return validate_task_id(text)
+    except IdentifierError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def tissue_arg(text: str) -> str:
+    from genebench_assets.science.osdr.identifiers import IdentifierError, validate_tissue
+
+    try:
+        return validate_tissue(text)
+    except IdentifierError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _dagster_home() -> Path:
+    """$DAGSTER_HOME (default ./.dagster_home), refused in one line when it is a file or under one."""
+    raw = os.environ.get("DAGSTER_HOME") or str(Path.cwd() / ".dagster_home")
+    problem = _writable_dir_problem(Path(raw))
+    if problem:
+        raise UsageError(f"DAGSTER_HOME={raw!r:.200} {problem}")
+    return Path(raw).expanduser().resolve()
+
+
+def _catalog():
+    """The catalog the command needs (GENEBENCH_CATALOG and catalog additions); one line when bad."""
+    from genebench_assets.science.osdr.study_catalog import CatalogError, load_catalog
+
+    try:
+        load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)  # fast: before Dagster is imported
+        from genebench_assets.defs.settings import GenebenchSettings
+
+        return GenebenchSettings().catalog()  # with catalog_additions.json
+    except CatalogError as exc:
+        raise UsageError(f"catalog: {exc}") from None
+
+
 def _instance():
     import dagster as dg
 
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path.cwd() / ".dagster_home"))).resolve()
+    home = _dagster_home()
     os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
@@ -28,8 +130,13 @@ def _instance():
 
 
 def _defs():
-    from genebench_assets.definitions import defs
+    from genebench_assets.defs.execution import RunConfigError
+    from genebench_assets.science.osdr.study_catalog import CatalogError
 
+    try:
+        from genebench_assets.definitions import defs
+    except (CatalogError, RunConfigError) as exc:  # GENEBENCH_CATALOG / GENEBENCH_EXECUTOR_CONFIG
+        raise UsageError(f"cannot load the code location: {exc}") from None
     return defs
 
 
@@ -44,9 +151,26 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     if args.protocol:  # before the definitions are imported: their resources read it at construction
         os.environ["GENEBENCH_PROTOCOL"] = args.protocol
     t0 = time.perf_counter()
+    if args.run_config:  # the guarded read first (no alias bomb, no duplicate key), before Dagster is imported
+        from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, load_yaml
+
+        try:
+            load_yaml(args.run_config, max_bytes=LIMITS["run_config"])
+        except InputFileError as exc:
+            raise UsageError(f"--run-config {exc}") from None
+    catalog = _catalog()
+    unknown = [t for t in args.tissue or () if t not in catalog.tissues]
+    if unknown:
+        raise UsageError(f"--tissue {unknown[0]!r} is not a tissue of the catalog; known: {list(catalog.tissues)}")
+    if args.run_config:  # read (guarded) and checked before any run; validated against the jobs on first use
+        from genebench_assets.defs.execution import RunConfigError, read_run_config_file
+
+        try:
+            read_run_config_file(args.run_config)
+        except RunConfigError as exc:
+            raise UsageError(f"--run-config {exc}") from None
     instance = _instance()
     defs = _defs()
-    catalog = GenebenchSettings().catalog()
     tissues = args.tissue or list(catalog.tissues)
     failures: list[str] = []
     # progress on the terminal: [run i of N] and the elapsed time on every line
@@ -67,16 +191,18 @@ def cmd_materialize(args: argparse.Namespace) -> int:
             result = execute_for_cli(  # in-process, or on --run-config's executor (defs/execution.py)
                 defs, instance, job, partition, run_config_file=args.run_config,
                 tags={"genebench/protocol": os.environ.get("GENEBENCH_PROTOCOL", "strict")})
-        ok = result.success
+        from genebench_assets.defs.run_report import run_outcome
+
+        # ok only if the run succeeded and no check of severity ERROR failed, blocking or not
+        ok, failed_checks, report = run_outcome(instance, result)
         progress.line(f"  [{done[0]:>{len(str(total))}}/{total}] {'ok ' if ok else 'FAILED'} {job:12s} {label:28s} "
                       f"{time.perf_counter() - t:6.1f}s  (elapsed {time.perf_counter() - t0:5.0f}s)")
         if not ok:
-            from genebench_assets.defs.run_report import run_failure_lines
-
             # Failed checks, each failed step's root cause in one line, and what was skipped.
-            for line in run_failure_lines(instance, result):
+            for line in report:
                 progress.line(f"      {line}")
-            failures.append(f"{job} {label}")
+            failures.append(f"{job} {label}".strip()
+                            + (f" (failed check: {', '.join(failed_checks)})" if failed_checks else ""))
         return ok
 
     print(f"genebench: materializing into {GenebenchSettings().data_dir} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
@@ -133,6 +259,27 @@ def cmd_reproduce_spaceomicsbench(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, check_file
+
+    try:  # before the scoring code is imported: a FIFO, a device or an oversized file is refused at once
+        check_file(args.submission, max_bytes=args.max_bytes or LIMITS["submission"], hint="raise it with --max-bytes")
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    # The whole guarded read (UTF-8, JSON, duplicates, nesting, numbers) before Dagster is imported.
+    if getattr(args, "benchmark", "genelab") == "spaceomicsbench":
+        from genebench_assets.science.spaceomicsbench.submission import SubmissionError, read_submission
+
+        try:
+            read_submission(args.submission, args.max_bytes or LIMITS["submission"])
+        except SubmissionError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        from genebench_assets.science.evaluation.submission import SubmissionReadError, read_submission_file
+
+        try:
+            read_submission_file(args.submission, max_bytes=args.max_bytes or LIMITS["submission"])
+        except SubmissionReadError as exc:
+            raise UsageError(str(exc)) from None
     if getattr(args, "benchmark", "genelab") == "spaceomicsbench":
         from genebench_assets.defs.spaceomicsbench.evaluate_submission import evaluate_spaceomicsbench_cli
 
@@ -146,14 +293,34 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     from genebench_assets.defs.lineage import lineage_from_instance, render_lineage_text
     from genebench_assets.science.osdr.study_catalog import load_catalog
 
-    task_to_tissue = {v: k for k, v in load_catalog().task_ids.items()}
+    from genebench_assets.defs.lineage import LineageArgumentError
+
+    from genebench_assets.science.osdr.study_catalog import CatalogError
+
+    try:
+        catalog = load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)
+    except CatalogError as exc:
+        raise UsageError(f"catalog: {exc}") from None
+    task_to_tissue = {v: k for k, v in catalog.task_ids.items()}
     if args.task not in task_to_tissue:
-        print(f"genebench lineage: unknown task {args.task!r}; known: {sorted(task_to_tissue)}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--task {args.task!r:.40} is not a task; known: {sorted(task_to_tissue)}")
     tissue = task_to_tissue[args.task]
+    from genebench_assets.science.models.classifiers import MODEL_NAMES
+
+    if args.model not in MODEL_NAMES:
+        raise UsageError(f"--model {args.model!r:.60} is not a model; known: {list(MODEL_NAMES)}")
     fold = None
     if args.fold:
+        mission = args.fold.removeprefix("fold_").removesuffix("_test").removesuffix("_holdout")
+        known = catalog.missions_for(tissue, include_holdout=True)
+        if mission not in known:
+            raise UsageError(f"--fold {args.fold!r:.60} is not a fold of {args.task} ({tissue}); known missions: {known}")
         fold = args.fold if args.fold.startswith("fold_") else f"fold_{args.fold}_test"
+    if args.features:
+        # defs/models/resources.py FEATURE_SETS (not imported: it loads the whole code location)
+        known_fs = ("hallmark", "kegg", "reactome", "mitocarta") if args.release else ("genes", "pathways")
+        if args.features not in known_fs:
+            raise UsageError(f"--features {args.features!r:.60} is not a feature set; known: {list(known_fs)}")
     asset = "evaluation_summary"
     if args.release:
         asset = "release_evaluation"
@@ -161,6 +328,8 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     try:
         chain = lineage_from_instance(_instance(), tissue=tissue, model=args.model, fold=fold,
                                       feature_set=args.features, evaluation_asset=asset)
+    except LineageArgumentError as exc:
+        raise UsageError(str(exc)) from None
     except LookupError as exc:
         print(f"genebench lineage: {exc}", file=sys.stderr)
         return 1
@@ -171,22 +340,31 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 def cmd_export_folds(args: argparse.Namespace) -> int:
     """Write materialized LOMO folds in the published release layout (SPEC §5), for outside users."""
     from genebench_assets.defs.settings import GenebenchSettings
-    from genebench_assets.defs.tissue_inputs import load_tissue
-    from genebench_assets.science.tasks.folds import Fold, export_release_layout
+    from genebench_assets.defs.gating.read_gate import InputRefused
+    from genebench_assets.defs.tissue_inputs import load_tissue, read_checked_folds
+    from genebench_assets.science.tasks.folds import export_release_layout
+    from genebench_assets.science.osdr.identifiers import IdentifierError
     from genebench_assets.science.storage.table_store import TableNotFoundError
 
     settings = GenebenchSettings()
+    catalog = _catalog()
     store = settings.table_store()  # folds of GENEBENCH_PROTOCOL; studies as promoted
-    catalog = settings.catalog()
+    unknown = [t for t in args.tissue or () if t not in catalog.tissues]
+    if unknown:
+        raise UsageError(f"--tissue {unknown[0]!r} is not a tissue of the catalog; known: {list(catalog.tissues)}")
+    instance = _instance()  # where `genebench materialize` recorded the folds and their checks
     for tissue in args.tissue or list(catalog.tissues):
-        try:
-            folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)]
-        except TableNotFoundError as exc:
+        try:  # through the read gate: folds whose leakage checks failed are never exported
+            folds = read_checked_folds(None, store, tissue, instance=instance)
+        except (TableNotFoundError, InputRefused) as exc:
             print(f"genebench export-folds: {exc}; run `genebench materialize --tissue {tissue}` first", file=sys.stderr)
             return 1
         data = load_tissue(store, catalog, tissue)
-        out = export_release_layout(folds, data.expression, data.metadata, Path(args.out),
-                                    write_features=args.features)
+        try:  # every file is resolved inside --out (a task id or fold id cannot lead out of it)
+            out = export_release_layout(folds, data.expression, data.metadata, Path(args.out),
+                                        write_features=args.features)
+        except IdentifierError as exc:
+            raise UsageError(f"--out {args.out}: {exc}") from None
         print(f"{tissue}: {len(folds)} folds -> {out}")
     return 0
 
@@ -230,12 +408,19 @@ def cmd_llm_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in ONE line (`genebench evaluate: argument --n-bootstrap: ...`), exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {' '.join(message.split())}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="genebench", description=__doc__.splitlines()[0])
+    p = _Parser(prog="genebench", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
     m = sub.add_parser("materialize", help="materialize the benchmark (default: embedded simulated demo)")
-    m.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
+    m.add_argument("--tissue", action="append", type=tissue_arg, help="only this tissue (repeatable)")
     m.add_argument("--source", choices=["demo", "osdr", "mirror"], help="override GENEBENCH_SOURCE")
     m.add_argument("--protocol", choices=["strict", "seed"],
                    help="override GENEBENCH_PROTOCOL; each protocol's tissue tables are kept under tables/<protocol>/")
@@ -243,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also DESeq2 -> prerank NES -> NES conservation (slow: pydeseq2 fits every gene)")
     m.add_argument("--categories", action="store_true",
                    help="also Category B transfer (genes, pathways), negative controls NC1/NC2 and NES vs transfer")
-    m.add_argument("--run-config", metavar="FILE",
+    m.add_argument("--run-config", metavar="FILE", type=input_file("run_config"),
                    help="run every job on the executor this Dagster run config YAML selects (e.g. "
                         "deploy/dask/run_config.yaml); validated before anything runs")
     m.set_defaults(func=cmd_materialize)
@@ -251,58 +436,58 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("reproduce", help="reproduce published numbers")
     rsub = r.add_subparsers(dest="what", required=True)
     pl = rsub.add_parser("pathway-lomo", help="the published pathway-level LOMO (SPEC §7)")
-    pl.add_argument("--release", required=True, help="the GeneLab benchmark release directory")
+    pl.add_argument("--release", required=True, type=existing_dir, help="the GeneLab benchmark release directory")
     pl.add_argument("--db", required=True, action="append", choices=["hallmark", "kegg", "reactome", "mitocarta", "all"],
                     help="gene-set collection; repeatable, or `all` for the four (one Dagster run for all of them)")
-    pl.add_argument("--out", required=True, help="where A{n}_pathway_{db}_results.json are written")
-    pl.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
+    pl.add_argument("--out", required=True, type=output_dir, help="where A{n}_pathway_{db}_results.json are written")
+    pl.add_argument("--tissue", action="append", type=tissue_arg, help="only this tissue (repeatable)")
     pl.set_defaults(func=cmd_reproduce)
     rc = rsub.add_parser("categories", help="the published C (method C), D, J5 (pathway) and NES-vs-transfer files (issue 11)")
-    rc.add_argument("--release", required=True, help="the GeneLab benchmark release directory")
-    rc.add_argument("--out", required=True, help="where the four published-layout JSON files are written")
+    rc.add_argument("--release", required=True, type=existing_dir, help="the GeneLab benchmark release directory")
+    rc.add_argument("--out", required=True, type=output_dir, help="where the four published-layout JSON files are written")
     rc.set_defaults(func=cmd_reproduce_categories)
     so = rsub.add_parser("spaceomicsbench", help="SpaceOmicsBench's 21 ML tasks x 7 baselines (SPEC §12, issue 12)")
-    so.add_argument("--data", required=True, help="the SpaceOmicsBench directory (tasks/, splits/, data/)")
+    so.add_argument("--data", required=True, type=existing_dir, help="the SpaceOmicsBench directory (tasks/, splits/, data/)")
     so.add_argument("--protocol", required=True, choices=["seed", "strict"])
-    so.add_argument("--out", required=True, help="where baseline_results.json is written")
-    so.add_argument("--task", action="append", help="only this task (repeatable; the leaderboard needs all)")
-    so.add_argument("--n-boot", type=int, default=None, help="bootstrap draws per CI (default 200)")
+    so.add_argument("--out", required=True, type=output_dir, help="where baseline_results.json is written")
+    so.add_argument("--task", action="append", type=task_id_arg, help="only this task (repeatable; the leaderboard needs all)")
+    so.add_argument("--n-boot", type=positive_int, default=None, help="bootstrap draws per CI (default 200)")
     so.set_defaults(func=cmd_reproduce_spaceomicsbench)
 
     e = sub.add_parser("evaluate", help="validate and score a submission JSON (SPEC §7)")
     e.add_argument("--submission", required=True)
-    e.add_argument("--task", required=True, help="A1 .. A6, or B1 .. B6 (pair_{TRAIN}_{TEST} folds)")
-    e.add_argument("--n-bootstrap", type=int, default=None, help="bootstrap draws per fold (default 2000)")
-    e.add_argument("--n-permutations", type=int, default=None, help="permutations per fold (default 1000)")
-    e.add_argument("--release", help="score against the published release's folds")
+    e.add_argument("--task", required=True, type=task_id_arg, help="A1 .. A6, or B1 .. B6 (pair_{TRAIN}_{TEST} folds)")
+    e.add_argument("--n-bootstrap", type=positive_int, default=None, help="bootstrap draws per fold (default 2000)")
+    e.add_argument("--n-permutations", type=positive_int, default=None, help="permutations per fold (default 1000)")
+    e.add_argument("--release", type=existing_dir, help="score against the published release's folds")
     e.add_argument("--json", action="store_true", help="machine-readable output")
-    e.add_argument("--max-bytes", type=int, default=None,
+    e.add_argument("--max-bytes", type=positive_int, default=None,
                    help="largest submission file read, in bytes (default 50 MB)")
     e.add_argument("--benchmark", choices=["genelab", "spaceomicsbench"], default="genelab")
-    e.add_argument("--data", help="with --benchmark spaceomicsbench: its directory (tasks/, splits/, data/)")
+    e.add_argument("--data", type=existing_dir, help="with --benchmark spaceomicsbench: its directory (tasks/, splits/, data/)")
     e.add_argument("--protocol", choices=["seed", "strict"], default="strict",
                    help="with --benchmark spaceomicsbench: whose rows and folds to score against")
     e.set_defaults(func=cmd_evaluate)
 
     li = sub.add_parser("lineage", help="trace a reported AUROC to folds, features, code and raw files")
-    li.add_argument("--task", required=True)
+    li.add_argument("--task", required=True, type=task_id_arg)
     li.add_argument("--model", required=True)
     li.add_argument("--fold", help="a held-out mission, e.g. RR-6")
     li.add_argument("--features", help="feature set: genes or pathways")
     li.add_argument("--release", help="trace a `genebench reproduce` result instead")
-    li.add_argument("--db", help="with --release: the collection")
+    li.add_argument("--db", choices=["hallmark", "kegg", "reactome", "mitocarta"], help="with --release: the collection")
     li.add_argument("--json", action="store_true")
     li.set_defaults(func=cmd_lineage)
     x = sub.add_parser("export-folds", help="write materialized folds in the published release layout")
-    x.add_argument("--out", required=True)
-    x.add_argument("--tissue", action="append", help="only this tissue (repeatable)")
+    x.add_argument("--out", required=True, type=output_dir)
+    x.add_argument("--tissue", action="append", type=tissue_arg, help="only this tissue (repeatable)")
     x.add_argument("--features", action="store_true", help="also train_X.csv / test_X.csv (log2, selected genes)")
     x.set_defaults(func=cmd_export_folds)
 
     llm = sub.add_parser("llm", help="SpaceOmicsBench LLM question bank")
     llm_sub = llm.add_subparsers(dest="what", required=True)
     lr = llm_sub.add_parser("replay", help="replay every stored, judged model run to the leaderboard (one Dagster run)")
-    lr.add_argument("--out", help="also write DIR/leaderboard.json (one entry per model)")
+    lr.add_argument("--out", type=output_dir, help="also write DIR/leaderboard.json (one entry per model)")
     lr.set_defaults(func=cmd_llm_replay)
 
     d = sub.add_parser("demo-publish", help="publish the demo's held-back study (a new thymus mission)")
@@ -311,8 +496,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    import warnings
+
+    # Dagster's beta / preview notices about our own definitions are not for the user of the command.
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"genebench {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -46,3 +46,8 @@ defs = with_contracts(dg.Definitions.merge(
         },
     ),
 ))
+
+from genebench_assets.defs.partitions import CATALOG_ERROR  # noqa: E402
+
+if CATALOG_ERROR is not None:  # no tissue partitions without a usable catalog: one clear load error
+    raise CATALOG_ERROR

@@ -120,19 +120,13 @@ def _error_line(source: str, root, error, prefix: tuple[str, ...] = ()) -> str:
 def read_run_config_file(path: str | Path) -> dict:
     """A run config YAML file that chooses an executor (`execution: config: <name>: ...`), else
     RunConfigError: a file without one would run locally without saying so."""
-    import yaml
+    from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, load_yaml
 
     source = str(path)
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise RunConfigError(f"{source}: cannot read the run config file ({exc.strerror or exc})") from None
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}" if mark else "(file)"
-        raise RunConfigError(f"{source}: {at}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    try:  # the guarded reader: regular file, 1 MB, UTF-8, no alias bomb, no duplicate key (science/inputs)
+        config = load_yaml(path, max_bytes=LIMITS["run_config"])
+    except InputFileError as exc:
+        raise RunConfigError(str(exc)) from None
     if not isinstance(config, dict):
         raise RunConfigError(f"{source}: (top level): expected a mapping with `execution:`, got {type(config).__name__} "
                              f"{str(config)[:80]!r}")
@@ -262,6 +256,32 @@ def load_cli_run_config(path: str | Path, defs: dg.Definitions, pinned: dict[tup
 _CLI_RUN_CONFIGS: dict[str, dict] = {}
 
 
+def check_k8s_client_config(source: str | Path, config: dict) -> None:
+    """For the `k8s` executor, that a Kubernetes client configuration can be loaded where the CLI runs
+    (in a pod, or `load_incluster_config: false` with a kubeconfig), before any run starts: otherwise
+    dagster-k8s fails inside the run with a traceback. RunConfigError (one line) when it cannot."""
+    k8s = ((config.get("execution") or {}).get("config") or {}).get("k8s")
+    if not isinstance(k8s, dict):
+        return
+    import kubernetes
+
+    where = f"{source}: execution.config.k8s"
+    if k8s.get("load_incluster_config", True):
+        try:
+            kubernetes.config.load_incluster_config()
+        except kubernetes.config.ConfigException as exc:
+            raise RunConfigError(f"{where}.load_incluster_config: true, but this is not a Kubernetes pod "
+                                 f"({' '.join(str(exc).split())[:100]}); from outside a cluster set "
+                                 "load_incluster_config: false and kubeconfig_file") from None
+        return
+    kubeconfig = k8s.get("kubeconfig_file") or os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
+    try:
+        kubernetes.config.load_kube_config(config_file=kubeconfig, context=k8s.get("kubeconfig_context") or None)
+    except Exception as exc:  # noqa: BLE001 - the client raises several types; each becomes one line
+        raise RunConfigError(f"{where}.kubeconfig_file: {kubeconfig!r} cannot be used "
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())[:100]})") from None
+
+
 def execute_for_cli(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, partition_key=None,
                     tags: dict | None = None, run_config_file: str | None = None):
     """One run of `genebench materialize`.
@@ -284,6 +304,7 @@ def execute_for_cli(defs: dg.Definitions, instance: dg.DagsterInstance, job_name
                   ("osdr_source", "mode"): OsdrSource().mode}
         try:
             _CLI_RUN_CONFIGS[run_config_file] = load_cli_run_config(run_config_file, defs, pinned)
+            check_k8s_client_config(run_config_file, _CLI_RUN_CONFIGS[run_config_file])
         except RunConfigError as exc:
             print(f"genebench materialize: --run-config {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None

@@ -51,6 +51,10 @@ def _node(record, asset: str, partition: str | None) -> dict[str, Any]:
     }
 
 
+class LineageArgumentError(ValueError):
+    """The requested model, fold or feature set is not in the recorded evaluation (names the known ones)."""
+
+
 def lineage_from_instance(
     instance: dg.DagsterInstance, *, tissue: str, model: str, fold: str | None = None,
     feature_set: str | None = None, evaluation_asset: str = "evaluation_summary",
@@ -65,7 +69,18 @@ def lineage_from_instance(
     chain["code_version"] = prov.get("code_version")
     chain["protocol"] = prov.get("protocol")
     chain["raw_files"] = prov.get("raw_files", [])
-    metrics = {k: v for k, v in top["metadata"].items() if k.startswith("auroc_") and model in k}
+    # Metric keys are `auroc_<feature set>_<model>`: an unknown model or feature set is an error naming
+    # the ones this evaluation has, never an empty lineage.
+    recorded = [k.removeprefix("auroc_").split("_", 1) for k in top["metadata"] if k.startswith("auroc_") and "_" in k[6:]]
+    models, feature_sets = sorted({m for _, m in recorded}), sorted({f for f, _ in recorded})
+    if model not in models:
+        raise LineageArgumentError(f"--model {model!r}: no AUROC recorded for it in {evaluation_asset} {tissue}; "
+                                   f"known: {models}")
+    if feature_set and feature_set not in feature_sets:
+        raise LineageArgumentError(f"--features {feature_set!r}: no AUROC recorded for it in {evaluation_asset} "
+                                   f"{tissue}; known: {feature_sets}")
+    metrics = {k: v for k, v in top["metadata"].items()
+               if k.startswith("auroc_") and k.endswith(f"_{model}") and k.removeprefix("auroc_").split("_", 1)[1] == model}
     if feature_set:
         metrics = {k: v for k, v in metrics.items() if k.startswith(f"auroc_{feature_set}_")}
     chain["evaluation"]["metrics"] = metrics

@@ -54,9 +54,18 @@ import os
 
 import dagster as dg
 
-from genebench_assets.science.osdr.study_catalog import StudyCatalog, load_catalog
+from genebench_assets.science.osdr.study_catalog import CatalogError, StudyCatalog, load_catalog
 
-CATALOG = load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)
+# A bad GENEBENCH_CATALOG is not a traceback at import: the error is kept (CATALOG_ERROR, one line naming
+# file, field and value), the tissue dimension is empty, `definitions.py` raises it as the code
+# location's load error and the `genebench` commands report it in one line, exit 2.
+try:
+    CATALOG = load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)
+    CATALOG_ERROR: CatalogError | None = None
+except CatalogError as _exc:
+    CATALOG = StudyCatalog(studies=(), excluded=(), missions={}, tissues=(), task_ids={},
+                           source=os.environ.get("GENEBENCH_CATALOG", ""))
+    CATALOG_ERROR = _exc
 
 tissue_partitions = dg.StaticPartitionsDefinition(list(CATALOG.tissues))
 mission_partitions = dg.DynamicPartitionsDefinition(name="mission")

@@ -126,7 +126,7 @@ def test_daemon_ticks_automation_and_launches_the_tissue_run(pg, tmp_path):
     env = {**pg["proc_env"], "GENEBENCH_EXECUTOR_CONFIG": str(executor_file), "GENEBENCH_NC1_PERMUTATIONS": "3"}
     t0 = time.monotonic()
     with dagster_daemon(env, log, cwd=tmp_path) as daemon:
-        first = wait_for(lambda: [t for t in _automation_ticks(instance) if t.status != TickStatus.STARTED], 120,
+        first = wait_for(lambda: [t for t in _automation_ticks(instance) if t.status != TickStatus.STARTED], None,
                          "the daemon's first automation tick", daemon, log)
         assert all(not t.run_ids for t in first), [t.run_ids for t in first]  # nothing requested on the first tick
         first_tick = time.monotonic() - t0
@@ -138,13 +138,18 @@ def test_daemon_ticks_automation_and_launches_the_tissue_run(pg, tmp_path):
                                       "osdr_source": {"config": {"mode": "demo"}}}})
         assert study.success
 
-        def tissue_run_finished():
+        def tissue_runs():
             # (automation then follows on with the transfer assets in later runs: not waited for)
-            runs = [r for r in instance.get_runs(filters=dg.RunsFilter(tags={"dagster/from_automation_condition": "true"}))
-                    if dg.AssetKey("evaluation_summary") in (r.asset_selection or ())]
+            automated = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/from_automation_condition": "true"}))
+            return [r for r in automated if dg.AssetKey("evaluation_summary") in (r.asset_selection or ())]
+
+        def tissue_run_finished():
+            runs = tissue_runs()
             return runs if runs and all(r.is_finished for r in runs) else None
 
-        [run] = wait_for(tissue_run_finished, 600, "the tissue run the daemon launches", daemon, log)
+        # Waits while the run makes progress (new events), fails after a period without any (e2e/progress.py).
+        [run] = wait_for(tissue_run_finished, None, "the tissue run the daemon launches", daemon, log,
+                         runs=lambda: [r.run_id for r in tissue_runs()], instance=instance)
         elapsed = time.monotonic() - t0
     print(f"daemon: first tick {first_tick:.0f}s after start; tissue run finished {elapsed:.0f}s after start")
     events = [r.event_log_entry.dagster_event for r in instance.get_records_for_run(run.run_id).records

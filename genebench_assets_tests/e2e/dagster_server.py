@@ -28,6 +28,7 @@ from typing import Iterator, Mapping
 import httpx
 
 from genebench_assets_tests.e2e.graphql_client import DagsterGraphQL
+from genebench_assets_tests.e2e.progress import CounterProgress, Observation, StalledWait, wait_with_progress
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCATION_NAME = "genebench_assets"
@@ -161,6 +162,13 @@ class DagsterServer:
         for p in self.processes:
             p.remember_descendants()
 
+    def check_alive(self) -> None:
+        """Raise DagsterServerError (with the logs) if the webserver or the daemon has exited: a wait
+        for runs then stops at once instead of waiting for its idle limit."""
+        for p in self.processes:
+            if p.proc.poll() is not None:
+                raise DagsterServerError(f"{p.name} exited with {p.proc.returncode}\n" + self.logs_tail())
+
 
 def init_instance(home: Path) -> None:
     """Create the instance's sqlite storages once, before two processes race to create them (the
@@ -218,54 +226,54 @@ def stop_processes(processes: list[ManagedProcess], grace: float = 15.0) -> list
     return sorted(pid for pid in everything if _alive(pid))
 
 
-def _wait_ready(server: DagsterServer, timeout: float) -> None:
-    """Wait for /server_info, then for the code location to load, then for the daemon's heartbeats."""
-    deadline = time.monotonic() + timeout
-
-    def check_alive() -> None:
-        for p in server.processes:
-            if p.proc.poll() is not None:
-                raise DagsterServerError(f"{p.name} exited with {p.proc.returncode} during startup\n"
-                                         + server.logs_tail())
-
-    # 1. the webserver answers
-    while True:
-        check_alive()
+def _log_sizes(server: DagsterServer) -> dict[str, int]:
+    out = {}
+    for p in server.processes:
         try:
-            if httpx.get(f"{server.url}/server_info", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise DagsterServerError(f"/server_info did not answer within {timeout:.0f}s\n" + server.logs_tail())
-        time.sleep(0.5)
+            out[p.name] = p.log_path.stat().st_size
+        except OSError:
+            out[p.name] = -1
+    return out
 
-    # 2. the code location is loaded (or failed to load: say why)
-    last = None
-    while True:
-        check_alive()
-        status, error, repos = server.client.location_status()
-        last = (status, error, repos)
-        if error:
-            raise DagsterServerError(f"code location {server.client.location_name!r} failed to load:\n{error}")
-        if status == "LOADED" and repos:
-            server.client.repository_name = repos[0]
-            break
-        if time.monotonic() > deadline:
-            raise DagsterServerError(f"code location not loaded within {timeout:.0f}s (last: {last})\n"
-                                     + server.logs_tail())
-        time.sleep(1.0)
 
-    # 3. the daemons that dequeue runs and drive backfills have a heartbeat
+def _wait_ready(server: DagsterServer, idle_timeout: float | None = None, ceiling: float | None = None) -> None:
+    """Wait for /server_info, then for the code location to load, then for the daemon's heartbeats.
+
+    Progress-following (progress.py): each stage reached and every line the webserver or the daemon
+    logs resets the idle timer; fail after `idle_timeout` s without any, or when a process exits."""
     needed = {"QUEUED_RUN_COORDINATOR", "BACKFILL"}
-    while True:
-        check_alive()
-        statuses = server.client.daemon_statuses()
-        if all(statuses.get(d) for d in needed):
-            return
-        if time.monotonic() > deadline:
-            raise DagsterServerError(f"daemons not healthy within {timeout:.0f}s: {statuses}\n" + server.logs_tail())
-        time.sleep(1.0)
+    state: dict[str, object] = {"stage": "webserver answers /server_info", "last": None}
+
+    def observe() -> Observation:
+        stage = state["stage"]
+        if stage == "webserver answers /server_info":
+            try:
+                if httpx.get(f"{server.url}/server_info", timeout=5).status_code == 200:
+                    state["stage"] = "code location loaded"
+            except httpx.HTTPError:
+                pass
+        elif stage == "code location loaded":
+            status, error, repos = server.client.location_status()
+            state["last"] = (status, error, repos)
+            if error:
+                raise DagsterServerError(f"code location {server.client.location_name!r} failed to load:\n{error}")
+            if status == "LOADED" and repos:
+                server.client.repository_name = repos[0]
+                state["stage"] = "daemons healthy"
+        else:
+            statuses = server.client.daemon_statuses()
+            state["last"] = statuses
+            if all(statuses.get(d) for d in needed):
+                return Observation(done=True)
+        progress = CounterProgress(str(state["stage"]), _log_sizes(server))
+        return Observation(done=False, progress=progress.fingerprint(),
+                           summary=f"waiting for: {state['stage']} (last: {state['last']})")
+
+    try:
+        wait_with_progress(observe, what="dagster webserver + daemon start-up", idle_timeout=idle_timeout,
+                           ceiling=ceiling, poll=1.0, check=server.check_alive)
+    except StalledWait as exc:
+        raise DagsterServerError(f"{exc}\n{server.logs_tail()}") from None
 
 
 @contextlib.contextmanager
@@ -277,12 +285,13 @@ def dagster_server(
     location_name: str = LOCATION_NAME,
     extra_env: Mapping[str, str] | None = None,
     max_concurrent_runs: int = 2,
-    startup_timeout: float = 120.0,
+    startup_idle_timeout: float | None = None,
     backfill_interval_seconds: float | None = None,
 ) -> Iterator[DagsterServer]:
     """Run `dagster-webserver` + `dagster-daemon` on `workspace` (default: the repo's workspace.yaml).
     `backfill_interval_seconds`: run the daemon through fast_daemon.py, whose backfill loop runs that
-    often instead of every 30 s."""
+    often instead of every 30 s. `startup_idle_timeout`: how long start-up may go without progress
+    (a stage reached, a log line written) before failing; default progress.IDLE_TIMEOUT."""
     tmp_dir = Path(tmp_dir).resolve()
     cwd = Path(cwd or REPO_ROOT).resolve()
     workspace = Path(workspace or cwd / "workspace.yaml").resolve()
@@ -322,7 +331,7 @@ def dagster_server(
         daemon = ([_bin("dagster-daemon")] if backfill_interval_seconds is None else
                   [sys.executable, "-m", "genebench_assets_tests.e2e.fast_daemon", str(backfill_interval_seconds)])
         processes.append(_start("daemon", [*daemon, "run", "-w", str(workspace)], env, cwd, log_dir))
-        _wait_ready(server, startup_timeout)
+        _wait_ready(server, startup_idle_timeout)
         # The automation sensor (running by default, evaluated in the code server) would otherwise tick
         # into the `use_sensors: false` refusal every 30 s: the tests drive every run themselves.
         try:

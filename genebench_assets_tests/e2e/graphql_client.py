@@ -1,22 +1,30 @@
 """A small GraphQL client for the Dagster webserver (dagster-graphql 1.13 schema), over httpx.
 
-Every wait is bounded; on failure the error says what was last seen (run status, step errors), so a
-failing end-to-end test points at the asset that broke."""
+Every wait follows progress (progress.py): it goes on while the runs make progress and fails after a
+period without any, saying what was last seen (the stuck run, its status and last event), so a failing
+end-to-end test points at what hung, and a loaded machine does not fail a healthy run."""
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import httpx
+
+from genebench_assets_tests.e2e.progress import (
+    TERMINAL_RUN_STATUSES,
+    Observation,
+    RunEventTracker,
+    StalledWait,
+    run_ids_of,
+    wait_with_progress,
+)
 
 IN_PROCESS_RUN_CONFIG: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 """Run config selecting the in-process executor: one process per run instead of one per step (the
 multiprocess default re-imports the code location for every step, too slow on 2 cores)."""
 
-TERMINAL_RUN_STATUSES = {"SUCCESS", "FAILURE", "CANCELED"}
 TERMINAL_BACKFILL_STATUSES = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
 
@@ -24,9 +32,7 @@ class GraphQLError(RuntimeError):
     pass
 
 
-class DagsterTimeout(TimeoutError):
-    pass
-
+DagsterTimeout = StalledWait  # the name the fixtures catch
 
 def asset_key(name: str | Sequence[str]) -> dict[str, list[str]]:
     return {"path": [name] if isinstance(name, str) else list(name)}
@@ -284,15 +290,57 @@ class DagsterGraphQL:
             raise GraphQLError(f"run {run_id}: {data}")
         return RunInfo(data["runId"], data["status"], data["jobName"], {t["key"]: t["value"] for t in data["tags"]})
 
-    def wait_for_run(self, run_id: str, timeout: float, poll: float = 1.0) -> RunInfo:
-        deadline = time.monotonic() + timeout
-        info = self.run(run_id)
-        while info.status not in TERMINAL_RUN_STATUSES:
-            if time.monotonic() > deadline:
-                raise DagsterTimeout(f"run {run_id} ({info.job_name}) still {info.status} after {timeout:.0f}s")
-            time.sleep(poll)
-            info = self.run(run_id)
-        return info
+    def run_event_pages(self, requests: Mapping[str, str | None], limit: int = 1000) -> dict[str, dict[str, Any]]:
+        """For each run id: its status and the events after its cursor (one request for all runs), in
+        the shape progress.RunEventTracker reads."""
+        if not requests:
+            return {}
+        ids = list(requests)
+        params = ", ".join(f"$id{i}: ID!, $c{i}: String" for i in range(len(ids)))
+        body = "\n".join(
+            f"""r{i}: runOrError(runId: $id{i}) {{ __typename
+                  ... on Run {{ runId status jobName tags {{ key value }}
+                    eventConnection(afterCursor: $c{i}, limit: $limit) {{ cursor hasMore events {{ __typename
+                      ... on MessageEvent {{ message timestamp eventType }}
+                      ... on StepEvent {{ stepKey }} }} }} }}
+                  ... on Error {{ message }} }}""" for i in range(len(ids)))
+        variables: dict[str, Any] = {"limit": limit}
+        for i, rid in enumerate(ids):
+            variables[f"id{i}"], variables[f"c{i}"] = rid, requests[rid]
+        data = self.query(f"query({params}, $limit: Int) {{ {body} }}", variables)
+        out: dict[str, dict[str, Any]] = {}
+        for i, rid in enumerate(ids):
+            run = data[f"r{i}"]
+            if run["__typename"] != "Run":
+                raise GraphQLError(f"run {rid}: {run}")
+            conn = run["eventConnection"]
+            tags = {t["key"]: t["value"] for t in run["tags"]}
+            out[rid] = {
+                "status": run["status"], "job_name": run["jobName"], "partition": tags.get("dagster/partition"),
+                "cursor": conn["cursor"], "has_more": conn["hasMore"],
+                "events": [{"type": e.get("eventType") or e["__typename"], "message": e.get("message") or "",
+                            "step": e.get("stepKey"),
+                            "timestamp": float(e["timestamp"]) / 1000.0 if e.get("timestamp") else None}
+                           for e in conn["events"]],
+            }
+        return out
+
+    def wait_for_run(self, run_id: str, *, idle_timeout: float | None = None, ceiling: float | None = None,
+                     poll: float = 1.0, check: Callable[[], None] | None = None) -> RunInfo:
+        """Wait until the run is terminal, as long as it makes progress (new events, status changes):
+        fail after `idle_timeout` s without any (progress.IDLE_TIMEOUT by default), naming its status
+        and last event."""
+        tracker = RunEventTracker(self.run_event_pages)
+
+        def observe() -> Observation:
+            tracker.update([run_id])
+            r = tracker.runs[run_id]
+            return Observation(done=r.status in TERMINAL_RUN_STATUSES, progress=tracker.fingerprint(),
+                               summary=f"{r.status}, {r.n_events} events")
+
+        wait_with_progress(observe, what=f"run {run_id}", idle_timeout=idle_timeout, ceiling=ceiling, poll=poll,
+                           describe_stuck=tracker.stuck_report, check=check)
+        return self.run(run_id)
 
     def backfill(self, backfill_id: str) -> dict[str, Any]:
         data = self.query(
@@ -307,18 +355,33 @@ class DagsterGraphQL:
             raise GraphQLError(f"backfill {backfill_id}: {data}")
         return data
 
-    def wait_for_backfill(self, backfill_id: str, timeout: float, poll: float = 2.0) -> dict[str, Any]:
-        """Wait until the backfill is terminal and none of its runs is still going."""
-        deadline = time.monotonic() + timeout
-        while True:
+    def wait_for_backfill(self, backfill_id: str, *, idle_timeout: float | None = None,
+                          ceiling: float | None = None, poll: float = 2.0,
+                          check: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Wait until the backfill is terminal and none of its runs is still going, as long as something
+        progresses: its status, its runs (new ones, status changes, new events in their logs). Not the
+        daemon's log lines for it: it writes them every iteration, a heartbeat, not progress. Fail after
+        `idle_timeout` s without any (progress.IDLE_TIMEOUT by default), naming the stuck run, its
+        status and its last event."""
+        tracker = RunEventTracker(self.run_event_pages)
+
+        def observe() -> Observation:
             bf = self.backfill(backfill_id)
+            tracker.update(run_ids_of(bf["runs"]))
             runs_done = all(r["status"] in TERMINAL_RUN_STATUSES for r in bf["runs"])
-            if bf["status"] in TERMINAL_BACKFILL_STATUSES and runs_done:
-                return bf
-            if time.monotonic() > deadline:
-                runs = ", ".join(f"{r['runId'][:8]}:{r['status']}" for r in bf["runs"])
-                raise DagsterTimeout(f"backfill {backfill_id} still {bf['status']} after {timeout:.0f}s; runs: {runs}")
-            time.sleep(poll)
+            statuses: dict[str, int] = {}
+            for r in bf["runs"]:
+                statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+            return Observation(
+                done=bf["status"] in TERMINAL_BACKFILL_STATUSES and runs_done,
+                progress=(bf["status"], tracker.fingerprint()),
+                value=bf,
+                summary=f"backfill {bf['status']}, {len(bf['runs'])} runs {statuses}, "
+                        f"{tracker.total_events} run events",
+            )
+
+        return wait_with_progress(observe, what=f"backfill {backfill_id}", idle_timeout=idle_timeout,
+                                  ceiling=ceiling, poll=poll, describe_stuck=tracker.stuck_report, check=check)
 
     # ------------------------------------------------------ run diagnostics
     def run_failures(self, run_id: str, limit: int = 5000) -> list[str]:

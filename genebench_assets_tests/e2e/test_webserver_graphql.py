@@ -156,10 +156,7 @@ def test_evaluation_lineage_names_raw_files_with_sha256(gql: DagsterGraphQL, gas
         assert m in lineage, f"lineage does not name mission {m}"
 
 
-LLM_BACKFILL_TIMEOUT = 600.0
-
-
-def test_llm_replay_from_the_ui_runs_every_model_in_one_run(gql: DagsterGraphQL):
+def test_llm_replay_from_the_ui_runs_every_model_in_one_run(gql: DagsterGraphQL, dagster_e2e):
     """Issue 13: the LLM leaderboard from the UI. The bank registers the nine stored models as
     partitions; a backfill of every model's answers and judge scores plus the leaderboard (what
     "Materialize all" on llm_replay_job's page launches) runs all models in ONE run (single-run
@@ -172,14 +169,14 @@ def test_llm_replay_from_the_ui_runs_every_model_in_one_run(gql: DagsterGraphQL)
         "query { repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } } }"
     )["repositoriesOrError"]["nodes"][0]["jobs"]}
     bank = gql.launch_run(assets=["llm_question_bank"])
-    info = gql.wait_for_run(bank, timeout=300)
+    info = gql.wait_for_run(bank, check=dagster_e2e.check_alive)
     assert info.status == "SUCCESS", gql.describe_runs([bank])
     models = gql.partition_keys("llm_answers")
     assert set(models) == stored, models
 
     backfill_id = gql.launch_backfill(assets=["llm_answers", "llm_judge_scores", "llm_leaderboard"],
                                       partition_names=models, title="e2e: LLM replay")
-    bf = gql.wait_for_backfill(backfill_id, timeout=LLM_BACKFILL_TIMEOUT)
+    bf = gql.wait_for_backfill(backfill_id, check=dagster_e2e.check_alive)
     assert bf["status"] == "COMPLETED_SUCCESS", gql.describe_runs(r["runId"] for r in bf["runs"])
     assert all(r["status"] == "SUCCESS" for r in bf["runs"]), gql.describe_runs(r["runId"] for r in bf["runs"])
     ranged = [r for r in bf["runs"] if any(t["key"] == "dagster/asset_partition_range_start" for t in r["tags"])]

@@ -34,7 +34,14 @@ def _write(settings, asset, partition, doc) -> Path:
     return write_text(json.dumps(doc, indent=2), result_path(settings, asset, partition))
 
 
-def read_result(settings: GenebenchSettings, asset: str, partition: str) -> dict:
+def read_result(settings: GenebenchSettings, asset: str, partition: str, context=None) -> dict:
+    """A category result; with a reader's `context`, through the read gate first (gating/read_gate.py): the
+    latest materialization of (asset, partition) passed every blocking check (its checks read it without)."""
+    if context is not None:
+        from genebench_assets.defs.gating.read_gate import blocking_checks, require_checked_inputs
+
+        if asset in blocking_checks():  # j5 and NES results have no blocking check to pass
+            require_checked_inputs(context, [(asset, partition)])
     path = result_path(settings, asset, partition)
     if not path.is_file():
         raise dg.Failure(f"{asset} partition {partition}: result file {path} is missing (materialize it first)")
@@ -60,7 +67,7 @@ def cross_tissue_pathway_transfer(context, settings: GenebenchSettings, release_
         "n_train": s["n_train"], "n_test": s["n_test"], "selected_pathways": dg.MetadataValue.json(s["selected_pathways"])})
 
 
-@dg.asset_check(asset=cross_tissue_pathway_transfer, blocking=True,
+@dg.asset_check(asset=cross_tissue_pathway_transfer, blocking=True, partitions_def=c_partitions,
                 description="No sample is both in the training tissue and in the test tissue (either protocol).")
 def cross_tissue_train_test_disjoint(context, settings: GenebenchSettings) -> dg.AssetCheckResult:
     doc = read_result(settings, "cross_tissue_pathway_transfer", context.partition_key)
@@ -71,7 +78,7 @@ def cross_tissue_train_test_disjoint(context, settings: GenebenchSettings) -> dg
                                description=(f"{doc['task_id']}: sample {next(iter(bad.values()))[0]!r} is in both tissues" if bad else None))
 
 
-@dg.asset_check(asset=cross_tissue_pathway_transfer, blocking=True,
+@dg.asset_check(asset=cross_tissue_pathway_transfer, blocking=True, partitions_def=c_partitions,
                 description="Strict: the feature list is derived from the training tissue only (no test-label-derived feature).")
 def cross_tissue_features_from_training_tissue(context, settings: GenebenchSettings) -> dg.AssetCheckResult:
     doc = read_result(settings, "cross_tissue_pathway_transfer", context.partition_key)
@@ -89,8 +96,10 @@ def cross_tissue_features_from_training_tissue(context, settings: GenebenchSetti
 def condition_prediction_pathway(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     task_id = context.partition_key
     release = release_settings.checked_release_dir()
-    counts = condition_prediction.class_counts(condition_prediction.task_samples(release, task_id))
-    doc = {"task_id": task_id, "min_per_class": condition_prediction.MIN_PER_CLASS, "class_counts": counts}
+    y_s = condition_prediction.task_samples(release, task_id)
+    counts = condition_prediction.class_counts(y_s)
+    doc = {"task_id": task_id, "min_per_class": condition_prediction.MIN_PER_CLASS, "class_counts": counts,
+           "labels": condition_prediction.stored_labels(y_s)}
     problems = condition_prediction.class_minimum_problems(counts)
     for protocol in PROTOCOLS:
         # too few samples in a class: nothing is fitted; the blocking check reports it
@@ -102,12 +111,15 @@ def condition_prediction_pathway(context, settings: GenebenchSettings, release_s
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset_check(asset=condition_prediction_pathway, blocking=True,
-                description="Every class of the D task has at least the minimum number of samples.")
+@dg.asset_check(asset=condition_prediction_pathway, blocking=True, partitions_def=d_partitions,
+                description="Every class of the D task has at least the minimum number of samples, recounted from "
+                "the stored per-sample labels; the recount equals the recorded counts and each protocol's fitted "
+                "samples and confusion-matrix true classes.")
 def condition_class_minimums(context, settings: GenebenchSettings) -> dg.AssetCheckResult:
     doc = read_result(settings, "condition_prediction_pathway", context.partition_key)
-    problems = condition_prediction.class_minimum_problems(doc["class_counts"], doc["min_per_class"])
-    return dg.AssetCheckResult(passed=not problems, metadata={"class_counts": dg.MetadataValue.json(doc["class_counts"])},
+    recount, problems = condition_prediction.recounted_class_problems(doc, [(p, doc.get(p)) for p in PROTOCOLS])
+    return dg.AssetCheckResult(passed=not problems, metadata={"class_counts": dg.MetadataValue.json(recount),
+                                                              "problems": dg.MetadataValue.json(problems)},
                                description=f"{doc['task_id']}: {problems[0]}" if problems else None)
 
 
@@ -132,10 +144,45 @@ def j5_pathway_lomo(context, settings: GenebenchSettings, release_settings: Rele
 def nes_conservation_vs_transfer(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from genebench_assets.science.categories import nes_transfer
 
-    result = nes_transfer.conservation_vs_transfer(release_settings.checked_release_dir())
+    release = release_settings.checked_release_dir()
+    transfer, source = strict_transfer_aurocs(settings, release)
+    result = nes_transfer.protocol_results(release, strict_transfer=transfer, strict_source=source)
     path = _write(settings, "nes_conservation_vs_transfer", "all", result)
-    rc = result["rank_correlation"]
-    return dg.MaterializeResult(metadata={"path": str(path), "spearman_rho": rc["rho"], "spearman_p": rc["p"], "n_tissues": rc["n"]})
+    rc, strict = result["rank_correlation"], (result["strict"] or {}).get("rank_correlation") or {}
+    return dg.MaterializeResult(metadata={"path": str(path), "spearman_rho": rc["rho"], "spearman_p": rc["p"], "n_tissues": rc["n"],
+                                          "spearman_rho_strict": strict.get("rho"), "transfer_source_strict": source})
+
+
+def published_results_dir(release: Path) -> Path:
+    """The published GeneLab result files: $GENEBENCH_PUBLISHED_RESULTS, else published_results/ beside the release."""
+    import os
+
+    return Path(os.environ.get("GENEBENCH_PUBLISHED_RESULTS", Path(release).parent / "published_results"))
+
+
+def strict_transfer_aurocs(settings: GenebenchSettings, release: Path) -> tuple[dict | None, str]:
+    """Strict NES-vs-transfer's B AUROCs and where they come from: the release's B evaluation
+    (B_cross_mission_summary.json, PCA-LR), else our transfer_evaluation assets, else none (said why)."""
+    from genebench_assets.science.categories import nes_transfer
+
+    for path in (Path(release) / nes_transfer.B_SUMMARY_FILE,
+                 published_results_dir(release) / "genelab_category_results" / nes_transfer.B_SUMMARY_FILE):
+        if path.is_file():
+            return nes_transfer.transfer_from_b_summary(path), f"B evaluation {path} (pca_lr mean_auroc, unrounded)"
+    from genebench_assets.science.storage.table_store import TableNotFoundError
+
+    store, found = settings.table_store(), {}
+    for tissue in nes_transfer.TISSUES:
+        try:
+            rows = store.read_json("transfer_evaluation", tissue)
+        except TableNotFoundError:
+            continue
+        hit = [r for r in rows if r.get("feature_set", "genes") == "genes" and r["model"] == "pca_lr"]
+        if hit:
+            found[tissue] = {"auroc": float(hit[0]["mean_auroc"]), "ci": list(hit[0]["mean_auroc_ci"]), "n": int(hit[0]["n_pairs"])}
+    if found:
+        return found, f"our transfer_evaluation assets ({settings.protocol}, genes, pca_lr)"
+    return None, "no B evaluation: neither B_cross_mission_summary.json nor transfer_evaluation assets found"
 
 
 @dg.asset(code_version=code_version_of(__file__, "category_published_files"), group_name="categories",
@@ -145,10 +192,10 @@ def nes_conservation_vs_transfer(context, settings: GenebenchSettings, release_s
 def category_published_files(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from genebench_assets.science.categories import published_layout as pl
 
-    c = {t: read_result(settings, "cross_tissue_pathway_transfer", t) for t in C_TASKS}
-    d = {t: read_result(settings, "condition_prediction_pathway", t) for t in D_TASKS}
-    j = {t: read_result(settings, "j5_pathway_lomo", t) for t in J5_TISSUES}
-    nes = read_result(settings, "nes_conservation_vs_transfer", "all")
+    c = {t: read_result(settings, "cross_tissue_pathway_transfer", t, context) for t in C_TASKS}
+    d = {t: read_result(settings, "condition_prediction_pathway", t, context) for t in D_TASKS}
+    j = {t: read_result(settings, "j5_pathway_lomo", t, context) for t in J5_TISSUES}
+    nes = read_result(settings, "nes_conservation_vs_transfer", "all", context)
     docs = {
         pl.C_FILE: pl.c_summary({t: v["seed"] for t, v in c.items()}, {t: v["strict"] for t, v in c.items()}),
         pl.D_FILE: pl.d_summary({t: v["seed"] for t, v in d.items()}, {t: v["strict"] for t, v in d.items()}),
@@ -162,19 +209,28 @@ def category_published_files(context, settings: GenebenchSettings, release_setti
 
 @dg.asset(code_version=code_version_of(__file__, "leakage_audit"), group_name="categories",
           deps=[cross_tissue_pathway_transfer, condition_prediction_pathway, j5_pathway_lomo, nes_conservation_vs_transfer],
-          description="The leakage audit (SPEC §11): for every category task, seed vs strict side by side with the "
-          "difference and the seed defect explaining it; defects the release cannot measure are listed with the reason.")
-def leakage_audit(context, settings: GenebenchSettings) -> dg.MaterializeResult:
+          description="The leakage audit (SPEC §11, issue 24): per figure, seed vs strict (with its CI), each defect's "
+          "evidence computed from the data and the move attributed one defect at a time in a fixed order; also "
+          "written as leakage_audit.json / .md beside the published-layout files.")
+def leakage_audit(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from genebench_assets.science.categories import leakage_audit as audit
 
-    rows = audit.audit_rows({t: read_result(settings, "cross_tissue_pathway_transfer", t) for t in C_TASKS},
-                            {t: read_result(settings, "condition_prediction_pathway", t) for t in D_TASKS},
-                            {t: read_result(settings, "j5_pathway_lomo", t) for t in J5_TISSUES},
-                            read_result(settings, "nes_conservation_vs_transfer", "all"))
-    path = _write(settings, "leakage_audit", "all", {"rows": rows})
+    release = release_settings.checked_release_dir()
+    # our gene-level C results (demo / live / mirror sources), when materialized: method B's strict value
+    gene = {t: json.loads(result_path(settings, "cross_tissue_gene_transfer", t).read_text()) for t in C_TASKS
+            if result_path(settings, "cross_tissue_gene_transfer", t).is_file()}
+    evidence = audit.collect_evidence(release, published_results_dir(release), gene)
+    rows = audit.audit_rows({t: read_result(settings, "cross_tissue_pathway_transfer", t, context) for t in C_TASKS},
+                            {t: read_result(settings, "condition_prediction_pathway", t, context) for t in D_TASKS},
+                            {t: read_result(settings, "j5_pathway_lomo", t, context) for t in J5_TISSUES},
+                            read_result(settings, "nes_conservation_vs_transfer", "all", context), evidence)
+    path = _write(settings, "leakage_audit", "all", {"order": list(audit.ORDER), "rows": rows, "evidence": evidence})
+    files = audit.write_audit(release_settings.out_dir, rows, evidence)
     changed = [r["task"] for r in rows if r["difference"] not in (None, 0.0)]
-    return dg.MaterializeResult(metadata={"path": str(path), "audit": dg.MetadataValue.md(audit.render_markdown(rows)),
-                                          "n_rows": len(rows), "tasks_changed_by_strict": dg.MetadataValue.json(changed)})
+    return dg.MaterializeResult(metadata={"path": str(path), "files": dg.MetadataValue.json([str(f) for f in files]),
+                                          "audit": dg.MetadataValue.md(audit.render_markdown(rows)),
+                                          "n_rows": len(rows), "tasks_changed_by_strict": dg.MetadataValue.json(changed),
+                                          "moved_by": dg.MetadataValue.json({r["task"]: r["moved_by"] for r in rows if r["moved_by"]})})
 
 
 category_partitioned_jobs = {

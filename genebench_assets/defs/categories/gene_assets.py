@@ -29,24 +29,26 @@ c_task_tissues = dg.StaticPartitionMapping({
     for t in sorted({t for pair in cross_tissue.TASKS.values() for t in pair} & _TISSUES)})
 
 
-def _load_tissues(settings: GenebenchSettings, task: str, tissues: tuple[str, ...]) -> list:
+def _load_tissues(context, settings: GenebenchSettings, task: str, tissues: tuple[str, ...]) -> list:
     """The task's tissues (QC-kept samples of their promoted studies), or one line naming the tissues
-    that are not in the catalog."""
-    from genebench_assets.defs.tissue_inputs import load_tissue
+    that are not in the catalog. Through the read gate: each tissue's lomo_folds (which promoted those
+    study versions) passed its blocking leakage checks."""
+    from genebench_assets.defs.tissue_inputs import load_tissue, require_checked_folds
 
     catalog = settings.catalog()
     absent = [t for t in tissues if t not in catalog.tissues]
     if absent:
         raise dg.Failure(f"{task}: tissue(s) {absent} not in the catalog ({settings.catalog_path or 'packaged'})")
     store = settings.table_store()
+    require_checked_folds(context, store, tissues)
     return [load_tissue(store, catalog, t) for t in tissues]
 
 
-def _sides(settings: GenebenchSettings, task_id: str):
+def _sides(context, settings: GenebenchSettings, task_id: str):
     from genebench_assets.science.categories.cross_tissue_genes import TissueSide
 
     train_tissue, test_tissue = cross_tissue.TASKS[task_id]
-    data = _load_tissues(settings, f"{task_id} ({train_tissue} -> {test_tissue})", (train_tissue, test_tissue))
+    data = _load_tissues(context, settings, f"{task_id} ({train_tissue} -> {test_tissue})", (train_tissue, test_tissue))
     return [TissueSide(d.tissue, d.expression, d.metadata) for d in data], data
 
 
@@ -64,7 +66,7 @@ def cross_tissue_gene_folds(context: dg.AssetExecutionContext, settings: Geneben
     from genebench_assets.science.categories import cross_tissue_genes
 
     task_id = context.partition_key
-    (train, test), data = _sides(settings, task_id)
+    (train, test), data = _sides(context, settings, task_id)
     doc = {"task_id": task_id, "train_tissue": train.tissue, "test_tissue": test.tissue,
            "study_versions": {d.tissue: d.study_versions for d in data}}
     for protocol in PROTOCOLS:
@@ -79,7 +81,7 @@ def cross_tissue_gene_folds(context: dg.AssetExecutionContext, settings: Geneben
         "seed_flag": s["method_b"].get("flag", "")})
 
 
-@dg.asset_check(asset=cross_tissue_gene_folds, blocking=True,
+@dg.asset_check(asset=cross_tissue_gene_folds, blocking=True, partitions_def=c_partitions,
                 description="No sample id in both the training and the test tissue, for either method and protocol.")
 def cross_tissue_gene_folds_disjoint(context, settings: GenebenchSettings) -> dg.AssetCheckResult:
     doc = read_result(settings, GENE_FOLDS, context.partition_key)
@@ -91,7 +93,7 @@ def cross_tissue_gene_folds_disjoint(context, settings: GenebenchSettings) -> dg
                                "is in both tissues" if bad else None)
 
 
-@dg.asset_check(asset=cross_tissue_gene_folds, blocking=True,
+@dg.asset_check(asset=cross_tissue_gene_folds, blocking=True, partitions_def=c_partitions,
                 description="Strict: no gene list is derived from test labels. Evidence: the samples whose labels "
                 "each list read, and method B's list recomputed with the test tissue's labels permuted (a list that "
                 "changes was derived from them). The seed's method B does read them (issue 11 defect 1): reported, "
@@ -101,7 +103,7 @@ def cross_tissue_gene_lists_from_training_tissue(context, settings: GenebenchSet
 
     task_id = context.partition_key
     doc = read_result(settings, GENE_FOLDS, task_id)
-    (train, test), _ = _sides(settings, task_id)
+    (train, test), _ = _sides(context, settings, task_id)
     found = {p: [f for m in METHODS for f in gene_list_depends_on_test_labels(train, test, doc[p][m])] for p in PROTOCOLS}
     failures = found["strict"]
     return dg.AssetCheckResult(
@@ -124,8 +126,8 @@ def cross_tissue_gene_transfer(context: dg.AssetExecutionContext, settings: Gene
     from genebench_assets.science.categories import cross_tissue_genes
 
     task_id = context.partition_key
-    folds = read_result(settings, GENE_FOLDS, task_id)
-    (train, test), data = _sides(settings, task_id)
+    folds = read_result(settings, GENE_FOLDS, task_id, context)
+    (train, test), data = _sides(context, settings, task_id)
     recorded = folds["study_versions"]
     changed = [d.tissue for d in data if recorded.get(d.tissue) != d.study_versions]
     if changed:
@@ -199,11 +201,12 @@ def condition_prediction_genes(context: dg.AssetExecutionContext, settings: Gene
 
     task_id = context.partition_key
     tissue = condition_prediction.TASKS[task_id]["tissue"]
-    (data,) = _load_tissues(settings, task_id, (tissue,))
+    (data,) = _load_tissues(context, settings, task_id, (tissue,))
     y_s = condition_prediction.source_task_samples(data.metadata, task_id)
     counts = condition_prediction.class_counts(y_s)
     doc = {"task_id": task_id, "tissue": tissue, "min_per_class": condition_prediction.MIN_PER_CLASS,
-           "class_counts": counts, "study_versions": data.study_versions, "genes": None}
+           "class_counts": counts, "labels": condition_prediction.stored_labels(y_s),
+           "study_versions": data.study_versions, "genes": None}
     if not condition_prediction.class_minimum_problems(counts):
         genes = observed_genes(data.expression, list(y_s.index))
         X = data.expression.loc[genes, list(y_s.index)].T.to_numpy(dtype=float)
@@ -217,12 +220,15 @@ def condition_prediction_genes(context: dg.AssetExecutionContext, settings: Gene
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset_check(asset=condition_prediction_genes, blocking=True,
-                description="Every class of the D task has at least the minimum number of samples (gene features).")
+@dg.asset_check(asset=condition_prediction_genes, blocking=True, partitions_def=d_partitions,
+                description="Every class of the D task has at least the minimum number of samples (gene features), "
+                "recounted from the stored per-sample labels; the recount equals the recorded counts and the fit's "
+                "samples and confusion-matrix true classes.")
 def condition_genes_class_minimums(context, settings: GenebenchSettings) -> dg.AssetCheckResult:
     doc = read_result(settings, "condition_prediction_genes", context.partition_key)
-    problems = condition_prediction.class_minimum_problems(doc["class_counts"], doc["min_per_class"])
-    return dg.AssetCheckResult(passed=not problems, metadata={"class_counts": dg.MetadataValue.json(doc["class_counts"])},
+    recount, problems = condition_prediction.recounted_class_problems(doc, [("genes", doc.get("genes"))])
+    return dg.AssetCheckResult(passed=not problems, metadata={"class_counts": dg.MetadataValue.json(recount),
+                                                              "problems": dg.MetadataValue.json(problems)},
                                description=f"{doc['task_id']}: {problems[0]}" if problems else None)
 
 

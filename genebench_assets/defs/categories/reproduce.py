@@ -1,5 +1,6 @@
 """`genebench reproduce categories`: materialize the category assets on the release (recorded in the
-Dagster instance) partition by partition, then write the published-layout files into --out. A
+Dagster instance) partition by partition, then write the published-layout files into --out, with the leakage audit beside them
+(``leakage_audit.json`` / ``.md``: seed vs strict per figure, each move attributed to its defect). A
 failed partition (a blocking check included) stops before the summary: no result file is written."""
 
 import time
@@ -43,5 +44,6 @@ def reproduce_categories(instance, defs, *, release: Path, out: Path, data_dir: 
     if not result.success:
         print("FAILED categories_summary_job")
         return 1
-    print(f"results in {out}")
+    audit = [p for p in (Path(out) / "leakage_audit.json", Path(out) / "leakage_audit.md") if p.is_file()]
+    print(f"results in {out}" + (f" (leakage audit: {', '.join(p.name for p in audit)})" if audit else ""))
     return 0

@@ -101,11 +101,27 @@ def blocking_check_problems(instance: dg.DagsterInstance, asset: str, partition:
         info = infos.get(key)
         if info is None or info.latest_target_materialization_storage_id != record.storage_id:
             problems.append(f"blocking check {key.name} was not evaluated on {what}")
+        elif info.latest_execution_status.value == "FAILED":
+            # As Dagster's own blocking: only a failure of severity ERROR blocks; a WARN (e.g. the seed
+            # protocol's known defects, reproduced on purpose) is reported by the check and read on.
+            if _severity(instance, info.latest_planned_run_id, key, record.storage_id) != "WARN":
+                problems.append(f"blocking check {key.name} failed on {what} (run {record.run_id[:8]})")
         elif info.latest_execution_status.value != "SUCCEEDED":
             # PLANNED on the latest materialization: the check step started but raised or was killed.
-            how = "failed" if info.latest_execution_status.value == "FAILED" else "did not finish"
-            problems.append(f"blocking check {key.name} {how} on {what} (run {record.run_id[:8]})")
+            problems.append(f"blocking check {key.name} did not finish on {what} (run {record.run_id[:8]})")
     return problems
+
+
+def _severity(instance: dg.DagsterInstance, run_id: str, key: dg.AssetCheckKey, target_storage_id: int) -> str | None:
+    """The severity (ERROR / WARN) of check `key`'s evaluation, in run `run_id`, of the materialization
+    stored under `target_storage_id` (the partition info's own event id names another table's row)."""
+    severity = None
+    for r in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
+        evaluation = r.event_log_entry.dagster_event.event_specific_data
+        target = getattr(evaluation.target_materialization_data, "storage_id", None)
+        if evaluation.asset_check_key == key and target in (None, target_storage_id):
+            severity = getattr(evaluation.severity, "value", None)
+    return severity
 
 
 def verify_input(instance: dg.DagsterInstance, asset: str, partition: str | None = None, *,

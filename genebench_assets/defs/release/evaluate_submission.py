@@ -4,23 +4,24 @@ import json
 import sys
 from pathlib import Path
 
-from genebench_assets.defs.release.resources import ReleaseSettings
-
 
 def evaluate_submission_cli(args) -> int:
-    from genebench_assets.science.release import genelab_release
     from genebench_assets.science.evaluation.submission import (
         DEFAULT_MAX_BYTES, SubmissionError, SubmissionReadError, TaskFolds, check_submission, read_submission_file,
         render_score_table, score_submission)
 
-    release_dir = Path(args.release) if args.release else Path(ReleaseSettings().release_dir)
     path = Path(args.submission)
-    # Exit 2, one line: the input could not be read as one unambiguous JSON document (issue 10, item 5).
+    # Exit 2, one line: the input could not be read as one unambiguous JSON document (issue 10, item 5),
+    # through the guarded reader, before Dagster or the release is imported (issue 25).
     try:
         obj = read_submission_file(path, max_bytes=getattr(args, "max_bytes", None) or DEFAULT_MAX_BYTES)
     except SubmissionReadError as exc:
         print(f"genebench evaluate: {exc}", file=sys.stderr)
         return 2
+    from genebench_assets.defs.release.resources import ReleaseSettings
+    from genebench_assets.science.release import genelab_release
+
+    release_dir = Path(args.release) if args.release else Path(ReleaseSettings().release_dir)
     try:
         from genebench_assets.science.categories import cross_mission   # B tasks: pair_{TRAIN}_{TEST} folds
 

@@ -9,7 +9,9 @@ Seed defect (issue 11, defect 6): the published script hard-codes the transfer A
 (``SEED_TRANSFER_AUROC``, copied from its table) and its "rank correlation 0.9" drops
 gastrocnemius; with all six tissues Spearman is about 0.6 (p about 0.21). ``seed`` reproduces the
 per-tissue entries with those constants; the correlation is always computed on every tissue.
-Transfer AUROCs from our own B evaluation can be passed in instead (``transfer``); the Dagster asset
+``strict`` (``protocol_results``) takes the transfer AUROCs computed by the B evaluation instead: the
+release's (``B_cross_mission_summary.json``, PCA-LR, ``transfer_from_b_summary``) or our B assets'
+(``transfer_evaluation``), and names its source. Transfer AUROCs can be passed in (``transfer``); the Dagster asset
 ``nes_conservation_vs_b_transfer`` (defs/transfer) relates our NES conservation to our B assets with
 ``rank_correlation``, which reports n, p and every tissue.
 """
@@ -109,3 +111,47 @@ def rank_correlation(nes_mean_r: dict[str, float | None], transfer_auroc: dict[s
     return {"method": "spearman", "n": len(tissues), "rho": rho, "p": p, "tissues": tissues,
             "nes_mean_r": nes, "transfer_auroc": auc, "excluded": excluded,
             **({} if rho is not None else {"note": f"rank correlation needs >= 3 tissues with both values, have {len(tissues)}"})}
+
+
+B_SUMMARY_FILE = "B_cross_mission_summary.json"
+
+
+def transfer_from_b_summary(path: Path | str, method: str = "pca_lr") -> dict:
+    """Per tissue ``{"auroc", "ci", "n"}`` from a B evaluation summary (the release's
+    ``B_cross_mission_summary.json`` layout: ``<tissue>.methods.<method>.mean_auroc/ci_low/ci_high``,
+    ``n_missions``), unrounded."""
+    import json
+
+    doc = json.loads(Path(path).read_text())
+    out = {}
+    for tissue, entry in doc.items():
+        m = (entry.get("methods") or {}).get(method) if isinstance(entry, dict) else None
+        if m and m.get("mean_auroc") is not None:
+            out[tissue] = {"auroc": float(m["mean_auroc"]), "ci": [m.get("ci_low"), m.get("ci_high")],
+                           "n": int(entry.get("n_missions", 0))}
+    return out
+
+
+def published_five_tissue_correlation(result: dict) -> dict:
+    """The published "rank correlation 0.9": the seed's hard-coded AUROCs with gastrocnemius dropped."""
+    data = {t: v for t, v in result["data"].items() if t != "gastrocnemius"}
+    return rank_correlation({t: v["nes_mean_r"] for t, v in data.items()}, {t: v["transfer_auroc"] for t, v in data.items()})
+
+
+def protocol_results(release_dir: Path | str, *, strict_transfer: dict | None, strict_source: str,
+                     db: str = "hallmark") -> dict:
+    """Seed (the published entries, hard-coded AUROCs; its correlation on all six tissues and, beside
+    it, the published five-tissue one) and strict (the B evaluation's AUROCs, source named). Without
+    a B evaluation strict is None and says why."""
+    seed = conservation_vs_transfer(release_dir, db)
+    seed["published_rank_correlation"] = published_five_tissue_correlation(seed)
+    if strict_transfer:
+        strict = conservation_vs_transfer(release_dir, db, transfer=strict_transfer)
+        strict["rank_correlation"]["transfer_source"] = strict_source
+        seed["strict"] = {"rank_correlation": strict["rank_correlation"],
+                          "transfer_auroc": {t: v["transfer_auroc"] for t, v in strict["data"].items()},
+                          "transfer_source": strict_source}
+    else:
+        seed["strict"] = None
+        seed["strict_missing"] = strict_source
+    return seed

@@ -35,6 +35,11 @@ DEFECTS = {
 }
 
 
+def _reads_repeat(samples) -> bool:
+    """Whether the seed read any of these samples' rows from the thymus MHU-2 file's repeat of MHU-1."""
+    return any("_MHU1_" in str(x) for x in samples)
+
+
 def _diff(seed, strict):
     if isinstance(seed, (int, float)) and isinstance(strict, (int, float)) and not (math.isnan(seed) or math.isnan(strict)):
         return strict - seed
@@ -52,8 +57,10 @@ def c_summary(seed: dict[str, dict], strict: dict[str, dict] | None = None) -> d
            "not_reproducible": {"method_a": "needs gene-level matrices (not in the release)",
                                 "method_b": DEFECTS["c_method_b_leakage"]}}
     if strict:
-        out["strict_protocol"] = {t: {"auroc": s["auroc"], "perm_p": s["perm_p"], "auroc_minus_seed": _diff(seed[t]["auroc"], s["auroc"]),
-                                      "defect": DEFECTS["thymus_mhu1_rows"] if "thymus" in cross_tissue.TASKS[t] else None}
+        out["strict_protocol"] = {t: {"auroc": s["auroc"], "ci_low": s.get("ci_low"), "ci_high": s.get("ci_high"), "perm_p": s["perm_p"],
+                                      "auroc_minus_seed": _diff(seed[t]["auroc"], s["auroc"]),
+                                      "defect": DEFECTS["thymus_mhu1_rows"] if _reads_repeat(
+                                          list(seed[t].get("train_samples", [])) + list(seed[t].get("test_scores", {}))) else None}
                                   for t, s in strict.items()}
     return out
 
@@ -68,8 +75,10 @@ def d_summary(seed: dict[str, dict], strict: dict[str, dict] | None = None) -> d
     out = {"tasks": tasks, "protocol": "seed", "not_reproducible": {"gene": "needs gene-level matrices (not in the release)"}}
     if strict:
         out["strict_protocol"] = {
-            t: {"macro_f1": s["macro_f1"], "perm_p": s["perm_p"], "macro_f1_minus_seed": _diff(seed[t]["macro_f1"], s["macro_f1"]),
-                "defect": DEFECTS["thymus_mhu1_rows"] if condition_prediction.TASKS[t]["tissue"] == "thymus" else None}
+            t: {"macro_f1": s["macro_f1"], "ci_low": s["ci_low"], "ci_high": s["ci_high"], "perm_p": s["perm_p"],
+                "macro_f1_minus_seed": _diff(seed[t]["macro_f1"], s["macro_f1"]),
+                "defect": DEFECTS["thymus_mhu1_rows"] if _reads_repeat(
+                    [x for x, v in (seed[t]["_details"].get("row_source") or {}).items() if v == "MHU-2"]) else None}
             for t, s in strict.items()}
     return out
 
@@ -86,8 +95,12 @@ def j5_summary(seed: dict[str, tuple], strict: dict[str, tuple] | None = None) -
 
 
 def nes_summary(result: dict) -> dict:
-    return {"data": result["data"], "rank_correlation": result["rank_correlation"],
-            "defect": DEFECTS["nes_transfer_hardcoded"]}
+    out = {"data": result["data"], "rank_correlation": result["rank_correlation"], "defect": DEFECTS["nes_transfer_hardcoded"]}
+    if "published_rank_correlation" in result:
+        out["published_rank_correlation"] = result["published_rank_correlation"]
+    if "strict" in result:
+        out["strict_protocol"] = result["strict"] or {"missing": result.get("strict_missing")}
+    return out
 
 
 def write_all(out_dir: Path | str, documents: dict[str, dict]) -> list[Path]:

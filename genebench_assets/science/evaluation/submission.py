@@ -15,11 +15,9 @@ pooled AUROC over all folds' predictions in that order.
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import re
 import reprlib
-import stat
 from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
@@ -27,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from genebench_assets.science.evaluation import lomo_evaluation as evaluation
+from genebench_assets.science.inputs.guarded_files import InputFileError, OversizedNumber, parse_json, read_text
 
 
 MODEL_NAME_RE = re.compile(r"[\w\-.]+")
@@ -112,40 +111,13 @@ def read_submission_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES):
     nested too deep, a duplicated key (field, fold key or sample id). Reads at most ``max_bytes + 1``
     bytes, so memory stays bounded by the limit whatever the file."""
     path = Path(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise SubmissionReadError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise SubmissionReadError(f"{path}: cannot read: {exc.strerror}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise SubmissionReadError(f"{path}: is a directory, expected a submission JSON file")
-    if not stat.S_ISREG(info.st_mode):
-        raise SubmissionReadError(f"{path}: is not a regular file")
-    if info.st_size > max_bytes:
-        raise SubmissionReadError(f"{path}: is {info.st_size} bytes, over the limit of {max_bytes} bytes "
-                                  "(raise it with --max-bytes)")
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise SubmissionReadError(f"{path}: cannot read: {exc.strerror}") from None
-    if len(data) > max_bytes:  # grew since stat
-        raise SubmissionReadError(f"{path}: is over the limit of {max_bytes} bytes (raise it with --max-bytes)")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SubmissionReadError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                                  "a submission is a JSON file") from None
-    del data
-    try:
-        obj = json.loads(text, object_pairs_hook=_object_without_losing_duplicates)
-    except json.JSONDecodeError as exc:
-        raise SubmissionReadError(f"{path}: not valid JSON: {exc}") from None
-    except RecursionError:
-        raise SubmissionReadError(f"{path}: JSON nested too deep to parse (a submission nests 3 levels)") from None
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise SubmissionReadError(f"{path}: not a usable JSON value: {' '.join(str(exc).split())[:160]}") from None
+    try:  # the guarded reader (science/inputs): regular file, size, UTF-8; unusable numbers kept for listing
+        text = read_text(path, max_bytes=max_bytes, hint="raise it with --max-bytes")
+        obj = parse_json(text, path, max_depth=max(MAX_DEPTH, 64), numbers="keep",
+                         object_pairs_hook=_object_without_losing_duplicates)
+    except InputFileError as exc:
+        raise SubmissionReadError(str(exc)) from None
+    del text
     problem, _ = _structure_problem(obj)
     if problem:
         raise SubmissionReadError(f"{path}: {problem}")
@@ -203,6 +175,10 @@ def _value_problem(value, describe: bool = True) -> str | None:
     """What is wrong with a probability, or None; ``describe=False`` answers without formatting."""
     if isinstance(value, (bool, np.bool_)):
         return f"is a boolean ({value!r}), expected a probability" if describe else "bad"
+    if isinstance(value, OversizedNumber):  # kept as text by the reader: never converted
+        return f"is a number of {len(value)} characters, too long to be a probability" if describe else "bad"
+    if isinstance(value, int) and not 0 <= value <= 1:  # float() of a 309-digit integer overflows
+        return f"is {_short.repr(value)}, outside [0, 1]" if describe else "bad"
     if not isinstance(value, Real):
         return f"is not a number ({_short.repr(value)})" if describe else "bad"
     v = float(value)

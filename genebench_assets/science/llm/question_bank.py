@@ -248,13 +248,16 @@ def load_question_bank(llm_dir: str | Path) -> QuestionBank:
     for name, p in paths.items():
         if not p.is_file():
             raise QuestionBankError(f"{name} not found in {llm_dir}")
-    try:
-        bank_raw = json.loads(paths["question_bank.json"].read_text(encoding="utf-8"))
-        schema_raw = json.loads(paths["annotation_schema.json"].read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise QuestionBankError(f"not valid JSON: {e}") from e
-    context_dir = llm_dir / "data_context"
-    contexts = {p.name: p.read_text(encoding="utf-8") for p in sorted(context_dir.glob("*.md"))}
+    from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, load_json, read_text
+
+    limit = LIMITS["question_bank"]
+    try:  # the guarded reader: regular file, size, UTF-8, no duplicate key, numbers that fit
+        bank_raw = load_json(paths["question_bank.json"], max_bytes=limit)
+        schema_raw = load_json(paths["annotation_schema.json"], max_bytes=limit)
+        context_dir = llm_dir / "data_context"
+        contexts = {p.name: read_text(p, max_bytes=limit) for p in sorted(context_dir.glob("*.md"))}
+    except InputFileError as e:
+        raise QuestionBankError(str(e)) from None
     schema = parse_schema(schema_raw)
     questions = validate_bank(bank_raw, schema, context_names=list(contexts))
     return QuestionBank(

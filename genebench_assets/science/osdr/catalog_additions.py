@@ -5,29 +5,46 @@ published v1 catalog, and every addition is visible and reversible."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from genebench_assets.science.storage.atomic_files import write_json
-from genebench_assets.science.osdr.study_catalog import Study, study_from_dict
+from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, load_json, short
+from genebench_assets.science.osdr.study_catalog import CatalogError, Study, study_from_dict
 
 FILE_NAME = "catalog_additions.json"
 
 
+def _read(data_dir: Path) -> dict[str, Any]:
+    """The additions file through the guarded reader; CatalogError (one line: file, field, value)."""
+    path = Path(data_dir) / FILE_NAME
+    if not path.exists() and not path.is_symlink():
+        return {}
+    try:
+        raw = load_json(path, max_bytes=LIMITS["catalog_additions"])
+    except InputFileError as exc:
+        raise CatalogError(str(exc)) from None
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path}: (top level): expected an object with 'studies' and 'pending', got "
+                           f"{type(raw).__name__} {short(raw)}")
+    for field in ("studies", "pending"):
+        if not isinstance(raw.get(field, []), list):
+            raise CatalogError(f"{path}: {field}: must be a list, got {type(raw[field]).__name__} {short(raw[field])}")
+    return raw
+
+
 def load_additions(data_dir: Path) -> list[Study]:
     path = Path(data_dir) / FILE_NAME
-    if not path.exists():
-        return []
-    raw = json.loads(path.read_text())
-    return [study_from_dict(e, f"{path}: studies[{i}]") for i, e in enumerate(raw.get("studies", []))]
+    return [study_from_dict(e, f"{path}: studies[{i}]") for i, e in enumerate(_read(data_dir).get("studies", []))]
 
 
 def load_pending(data_dir: Path) -> list[dict[str, Any]]:
     path = Path(data_dir) / FILE_NAME
-    if not path.exists():
-        return []
-    return list(json.loads(path.read_text()).get("pending", []))
+    pending = list(_read(data_dir).get("pending", []))
+    for i, p in enumerate(pending):
+        if not isinstance(p, dict) or not isinstance(p.get("osd"), str):
+            raise CatalogError(f"{path}: pending[{i}]: must be an object with an 'osd', got {short(p)}")
+    return pending
 
 
 def save_additions(data_dir: Path, studies: list[dict[str, Any]], pending: list[dict[str, Any]]) -> Path:

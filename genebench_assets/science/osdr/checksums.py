@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, read_text
 from genebench_assets.science.osdr.source_files import StudyDataError
 from genebench_assets.science.storage.atomic_files import write_text
 
@@ -25,9 +26,9 @@ def read_manifest(path: str | Path, *, osd: str) -> dict[str, tuple[str, int]]:
     path = Path(path)
     out: dict[str, tuple[str, int]] = {}
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise StudyDataError(osd, path.name, f"checksum manifest {path} is not UTF-8 text ({exc})") from None
+        text = read_text(path, max_bytes=LIMITS["manifest"])
+    except InputFileError as exc:
+        raise StudyDataError(osd, path.name, f"checksum manifest {exc}", field=exc.field) from None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -50,8 +51,9 @@ def write_manifest(path: str | Path, entries: dict[str, str]) -> Path:
 
 def find_mirror_manifest(folder: str | Path) -> Path | None:
     for name in MIRROR_MANIFESTS:
-        if (Path(folder) / name).is_file():
-            return Path(folder) / name
+        candidate = Path(folder) / name
+        if candidate.exists() or candidate.is_symlink():  # a FIFO or directory is refused when read
+            return candidate
     return None
 
 

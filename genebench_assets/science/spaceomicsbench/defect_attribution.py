@@ -4,7 +4,7 @@ task's seed -> strict move each one explains (issue 12, SPEC §11/§12).
 Fixed order of the steps from seed to strict:
 
 1. the data defect: a positional join replaced by an id join (A1, B2, E1-E4, F4, F5, G1), or
-   C2's split regenerated stratified;
+   C2's published split indices mapped to their genes by the generator's row order (same partition);
 2. the metric defect: macro-F1 over the task's fixed class list instead of the classes present in
    the fold (the primary metric of the multi-class tasks: A1, A2, C1, F4, F5, G1).
 
@@ -37,7 +37,7 @@ BETWEEN_KEY = "_strict_data_seed_metric"
 DATA_DEFECT = {
     "A1": (ID_JOIN, "positional join of clinical_cbc.csv + clinical_cmp.csv (aligned: no effect expected)"),
     "B2": (ID_JOIN, "positional join of correlation and cluster-label rows (aligned: no effect expected)"),
-    "C2": (C2_SPLIT, "split stratified in another row order (regenerated, stratified)"),
+    "C2": (C2_SPLIT, "published split indices read in the baselines' row order, not the generator's (mapped by id)"),
     "E1": (ID_JOIN, "positional join of all_skin features and layer labels (aligned)"),
     "E2": (ID_JOIN, "positional join of all_skin features and layer labels (aligned)"),
     "E3": (ID_JOIN, "positional join of all_skin features and layer labels (aligned)"),

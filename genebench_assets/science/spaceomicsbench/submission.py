@@ -10,12 +10,12 @@ absent, are ``y_score >= 0.5`` (as the harness)."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
+from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, load_json, short
 from genebench_assets.science.spaceomicsbench.baselines import encode_labels
 from genebench_assets.science.spaceomicsbench.splits import task_folds
 from genebench_assets.science.spaceomicsbench.task_data import build_task_data
@@ -39,21 +39,29 @@ def _numbers(src, where, field, values, n, width=None) -> np.ndarray:
     rows = values if width is not None else [[v] for v in values]
     for i, row in enumerate(rows):
         if not isinstance(row, list) or (width is not None and len(row) != width):
-            _fail(src, where, f"field '{field}' row {i} must be a list of {width} values (value: {json.dumps(row)[:40]})")
+            _fail(src, where, f"field '{field}' row {i} must be a list of {width} values (value: {short(row, 40)})")
         for v in row:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                _fail(src, where, f"field '{field}' row {i} has a non-finite or non-numeric value ({json.dumps(v)})")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+                _fail(src, where, f"field '{field}' row {i} has a non-finite or non-numeric value ({short(v, 40)})")
     return np.asarray(values, dtype=float)
 
 
-def score_submission(path: str | Path, task_id: str, root: str | Path, protocol: str = "strict") -> dict:
-    root, src = Path(root), str(path)
+DEFAULT_MAX_BYTES = LIMITS["submission"]
+
+
+def read_submission(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES):
+    """The submission JSON through the guarded reader (regular file, size, UTF-8, nesting, no duplicate
+    key, numbers that fit a float); SubmissionError, one line naming file, field and value, otherwise."""
     try:
-        sub = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise SubmissionError(f"{src}: file not found") from None
-    except json.JSONDecodeError as exc:
-        raise SubmissionError(f"{src}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        return load_json(path, max_bytes=max_bytes, hint="raise it with --max-bytes")
+    except InputFileError as exc:
+        raise SubmissionError(str(exc)) from None
+
+
+def score_submission(path: str | Path, task_id: str, root: str | Path, protocol: str = "strict",
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
+    root, src = Path(root), str(path)
+    sub = read_submission(path, max_bytes)
     task = load_task_definition(root / "tasks", task_id)
     data = build_task_data(task, root / "data", protocol)
     folds, _ = task_folds(root / "splits", task.split_name, data)
@@ -70,7 +78,7 @@ def score_submission(path: str | Path, task_id: str, root: str | Path, protocol:
             _fail(src, where, "needs 'split_idx' (sample-level tasks) or 'rep' (feature-level tasks)")
         idx = entry[key]
         if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx < len(folds):
-            _fail(src, where, f"field '{key}' must be a fold number 0..{len(folds) - 1} (value: {json.dumps(idx)})")
+            _fail(src, where, f"field '{key}' must be a fold number 0..{len(folds) - 1} (value: {short(idx, 40)})")
         if idx in seen:
             _fail(src, where, f"fold {idx} given twice")
         seen[idx] = entry

@@ -107,15 +107,21 @@ def validate_task_definition(raw: object, path: Path, schema: dict) -> None:
 
 
 def load_task_definition(tasks_dir: str | Path, task_id: str) -> TaskDefinition:
+    from genebench_assets.science.inputs.guarded_files import (LIMITS, IdentifierError, InputFileError, load_json,
+                                                              validate_task_id)
+
     tasks_dir = Path(tasks_dir)
+    try:  # a task id is a file name below tasks/, never a path (`--task ../x`)
+        validate_task_id(task_id, f"{tasks_dir}: --task")
+    except IdentifierError as exc:
+        raise TaskDefinitionError(f"{exc} (field: task, value: {task_id!r:.60})") from None
     path = tasks_dir / f"{task_id}.json"
     if not path.exists():
         raise TaskDefinitionError(f"{path}: task file not found (field: -, value: {task_id})")
-    try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise TaskDefinitionError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno} "
-                                  f"(field: -, value: {exc.msg})") from None
+    try:  # the guarded reader: regular file, size, UTF-8, no duplicate key
+        raw = load_json(path, max_bytes=LIMITS["task_definition"])
+    except InputFileError as exc:
+        raise TaskDefinitionError(str(exc)) from None
     validate_task_definition(raw, path, _schema(tasks_dir))
     return TaskDefinition(task_id=task_id, path=path, raw=raw)
 

@@ -1,4 +1,5 @@
-"""Write files so that a reader never sees half of one: write to a temp file beside it, then rename."""
+"""Write files so that a reader never sees half of one: write to a temp file beside it, fsync it, then
+rename it into place (and fsync the folder), so neither a reader nor a power cut sees half a file."""
 
 from __future__ import annotations
 
@@ -43,10 +44,22 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~current_umask())
+        _fsync(tmp_path)  # the bytes reach the disk before the name does: no empty file after a power cut
         os.replace(tmp_path, target)
+        _fsync(target.parent)  # and the rename itself is durable
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some filesystems (and directories on some OSes) cannot be fsynced; the rename still holds
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_parquet(df: pd.DataFrame, target: str | Path) -> Path:

@@ -49,6 +49,7 @@ from typing import Any
 
 import pandas as pd
 
+from genebench_assets.science.osdr.identifiers import path_inside
 from genebench_assets.science.storage.atomic_files import atomic_path
 from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.tasks.feature_filters import LowExpressionFilter, TrainZScore, VarianceFilter
@@ -579,10 +580,14 @@ def export_release_layout(
         raise ValueError(f"folds of one task only; got tasks {sorted(task_ids)} and tissues {sorted(tissues)}")
     tissue, task_id = tissues.pop(), task_ids.pop()
     meta = _prepare_metadata(metadata, tissue)
-    task_dir = Path(out_dir) / f"{task_id}_{tissue}_lomo"
+    # Task id, tissue and fold id come from stored folds (and a user's catalog): every output path is
+    # resolved inside out_dir, or refused (IdentifierError) before anything is written (issue 25).
+    task_dir = path_inside(out_dir, f"{task_id}_{tissue}_lomo")
+    for fold in folds:
+        path_inside(task_dir, fold.fold_id)
     lomo_infos = []
     for fold in folds:
-        fdir = task_dir / fold.fold_id
+        fdir = path_inside(task_dir, fold.fold_id)
         _write_labels(fold.train_ids, fold.y_train, fdir / "train_y.csv")
         _write_labels(fold.test_ids, fold.y_test, fdir / "test_y.csv")
         for part, ids in (("train", fold.train_ids), ("test", fold.test_ids)):

@@ -15,6 +15,7 @@ import pytest
 
 from genebench_assets.defs.models.resources import ModelSettings
 from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets_tests.defs.gating.refusals import assert_refused
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, cloned_graph, materialized
 from genebench_assets_tests.defs.transfer.test_nes_vs_transfer_graph import small_catalog
 
@@ -54,6 +55,15 @@ def baseline(tmp_path_factory):
 def clone(baseline, tmp_path):
     with cloned_graph(baseline, tmp_path, make_graph=graph_at) as g:
         yield g
+
+
+def _later_run_refused(g, reader, partition, asset, asset_partition, check, result_file):
+    """A separate, later run of only the reader (the UI's "Materialize selected"): the read gate refuses
+    the input version whose blocking check failed, in one line; no result file, no materialization."""
+    later = g.run([reader], partition)
+    assert_refused(later, reader, asset, asset_partition, check)
+    assert not result_file.exists()
+    assert not g.instance.fetch_materializations(dg.AssetKey(reader), limit=1).records
 
 
 def _read(g, asset):
@@ -114,6 +124,9 @@ def test_a_strict_gene_list_read_from_test_labels_fails_the_check_and_stops_the_
     assert materialized(result) == ["cross_tissue_gene_folds"]
     assert not result_path(clone.settings, "cross_tissue_gene_transfer", "C4").exists()
     assert clone.instance.get_latest_materialization_event(dg.AssetKey("cross_tissue_gene_transfer")) is None
+    _later_run_refused(clone, "cross_tissue_gene_transfer", "C4", "cross_tissue_gene_folds", "C4",
+                       "cross_tissue_gene_lists_from_training_tissue",
+                       result_path(clone.settings, "cross_tissue_gene_transfer", "C4"))
 
 
 def test_a_sample_in_both_tissues_fails_disjointness(clone, monkeypatch):
@@ -135,6 +148,35 @@ def test_a_sample_in_both_tissues_fails_disjointness(clone, monkeypatch):
     assert check_results(result)["cross_tissue_gene_folds_disjoint"] is False
     assert materialized(result) == ["cross_tissue_gene_folds"]
     assert not result_path(clone.settings, "cross_tissue_gene_transfer", "C4").exists()
+    _later_run_refused(clone, "cross_tissue_gene_transfer", "C4", "cross_tissue_gene_folds", "C4",
+                       "cross_tissue_gene_folds_disjoint", result_path(clone.settings, "cross_tissue_gene_transfer", "C4"))
+
+
+def test_later_runs_of_gene_readers_refuse_folds_whose_leakage_check_failed(clone, monkeypatch):
+    """Planted: thymus's lomo_folds plan the model fit on training and test samples, so its blocking
+    leakage_fitted_steps_saw_training_only fails; later, separate runs of the C and D gene readers of
+    those folds are refused."""
+    import dataclasses
+
+    from genebench_assets.defs.categories.assets import result_path
+    from genebench_assets.science.tasks import folds
+
+    original = folds.build_lomo_folds
+
+    def build(*args, **kwargs):
+        built = original(*args, **kwargs)
+        return folds.FoldList([dataclasses.replace(f, fitted_steps={**f.fitted_steps,
+                                                                    folds.STEP_MODEL_FIT: f.train_ids + f.test_ids})
+                               for f in built], built.skipped)
+
+    monkeypatch.setattr(folds, "build_lomo_folds", build)
+    result = clone.tissue("thymus", ["lomo_folds"])
+    assert check_results(result)["leakage_fitted_steps_saw_training_only"] is False
+    check = "leakage_fitted_steps_saw_training_only"
+    _later_run_refused(clone, "cross_tissue_gene_folds", "C4", "lomo_folds", "thymus", check,
+                       result_path(clone.settings, "cross_tissue_gene_folds", "C4"))
+    _later_run_refused(clone, "condition_prediction_genes", "D5_thymus", "lomo_folds", "thymus", check,
+                       result_path(clone.settings, "condition_prediction_genes", "D5_thymus"))
 
 
 def test_j5_puts_gene_and_pathway_lomo_side_by_side(clone):
@@ -167,3 +209,17 @@ def test_d_task_with_gene_features_and_its_class_minimums(clone):
     result = clone.run(["condition_prediction_genes"], "D4")
     assert check_results(result) == {"condition_genes_class_minimums": False}
     assert read_result(clone.settings, "condition_prediction_genes", "D4")["genes"] is None
+
+
+def test_d_class_minimums_recount_the_stored_labels(clone, monkeypatch):
+    """Planted: the asset's class counting regresses (one sample more per class than labelled): the
+    recorded counts alone would pass; the check recounts the stored labels and the fit's confusion
+    matrix and fails."""
+    from genebench_assets.science.categories import condition_prediction
+
+    counted = condition_prediction.class_counts
+    monkeypatch.setattr(condition_prediction, "class_counts", lambda y: {k: n + 1 for k, n in counted(y).items()})
+    result = clone.run(["condition_prediction_genes"], "D5_thymus")
+    assert check_results(result) == {"condition_genes_class_minimums": False}
+    ev = next(e for e in result.get_asset_check_evaluations() if e.check_name == "condition_genes_class_minimums")
+    assert "are not the stored labels'" in ev.description

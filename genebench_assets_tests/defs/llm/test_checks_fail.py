@@ -13,6 +13,7 @@ import pytest
 
 from genebench_assets.defs.llm import assets, checks
 from genebench_assets.defs.llm_replay import write_leaderboard_json
+from genebench_assets_tests.defs.gating.refusals import assert_refused
 from genebench_assets_tests.defs.llm.test_assets import ALL, GOOD, PER_MODEL, write_synthetic_bank
 from genebench_assets_tests.defs.llm.test_failures_fail import SCRIPT, MODEL, Scripted, _answers_then_judge, ok_answer
 from genebench_assets_tests.science.llm.mock_api import message
@@ -149,13 +150,7 @@ def test_a_bank_file_edited_since_the_bank_was_stored_fails_the_check_and_blocks
 
 def _refused(result, reader: str) -> str:
     """The reader's step failure: one line naming the bank and its failed blocking check."""
-    assert not result.success
-    failures = {e.step_key: e.event_specific_data.error.message for e in result.all_events
-                if e.event_type_value == "STEP_FAILURE"}
-    lines = failures[reader].strip().splitlines()
-    assert len(lines) == 1, failures[reader]
-    assert "refuses llm_question_bank" in lines[0] and "blocking check llm_question_bank_valid failed" in lines[0], lines
-    return lines[0]
+    return assert_refused(result, reader, "llm_question_bank", None, "llm_question_bank_valid")
 
 
 def _fail_bank_check(instance, resources, io_dir):

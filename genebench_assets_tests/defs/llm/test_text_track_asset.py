@@ -8,6 +8,7 @@ import re
 import pytest
 
 from genebench_assets.defs.llm.resources import AnthropicResource
+from genebench_assets_tests.defs.gating.refusals import assert_refused
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, materialized
 from genebench_assets_tests.science.llm.mock_api import ScriptedApi, message
 
@@ -131,3 +132,36 @@ def test_unparsed_replies_fail_instead_of_scoring_auroc_one_half(graph, failing_
     assert "stopped after 1 of" in why and "1 failed" in why and "allowed 0.0% by GENEBENCH_LLM_MAX_FAILURE_SHARE" in why
     assert "unparsed: no 'A 0.7'-style answer (reply 'I cannot tell from a gene list.')" in why
     assert len(failing_api.requests) == 1 and _outputs(graph) == []
+
+
+def test_a_later_run_refuses_folds_whose_leakage_check_failed(graph, failing_api, monkeypatch):
+    """Planted: lomo_folds plan the model fit on training and test samples, so the blocking
+    leakage_fitted_steps_saw_training_only fails; a later, separate run of only text_llm_predictions is
+    refused by the read gate in one line, asks the model nothing and writes/records nothing. The module's
+    folds are re-materialized cleanly afterwards."""
+    import dataclasses
+
+    import dagster as dg
+
+    from genebench_assets.science.tasks import folds
+
+    check, original = "leakage_fitted_steps_saw_training_only", folds.build_lomo_folds
+
+    def build(*args, **kwargs):
+        built = original(*args, **kwargs)
+        return folds.FoldList([dataclasses.replace(f, fitted_steps={**f.fitted_steps,
+                                                                    folds.STEP_MODEL_FIT: f.train_ids + f.test_ids})
+                               for f in built], built.skipped)
+
+    key = dg.AssetKey("text_llm_predictions")
+    before = len(graph.instance.fetch_materializations(key, limit=100).records)
+    monkeypatch.setattr(folds, "build_lomo_folds", build)
+    try:
+        assert check_results(graph.tissue("gastrocnemius", ["lomo_folds"]))[check] is False
+        later = graph.run(["text_llm_predictions"], "gastrocnemius")
+        assert_refused(later, "text_llm_predictions", "lomo_folds", "gastrocnemius", check)
+        assert not failing_api.requests and _outputs(graph) == []
+        assert len(graph.instance.fetch_materializations(key, limit=100).records) == before
+    finally:
+        monkeypatch.setattr(folds, "build_lomo_folds", original)
+        assert graph.tissue("gastrocnemius", ["lomo_folds"]).success

@@ -148,5 +148,5 @@ def test_cli_evaluate_spaceomicsbench_submission(tmp_path, capsys):
     sub["predictions"][1]["y_pred"] = sub["predictions"][1]["y_pred"][:-1]
     path.write_text(json.dumps(sub))
     assert main(args) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err  # errors go to stderr, one line
     assert "A2.json: fold 1: field 'y_pred' must be a list of 7 class names" in out and "Traceback" not in out

@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from genebench_assets_tests.defs.gating.refusals import assert_refused
 from genebench_assets_tests.conftest import shared_path
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -28,14 +29,15 @@ def defs():
     return defs
 
 
-def _run(defs, tmp_path: Path, root: Path, task: str, protocol: str, models=MODELS):
+def _run(defs, tmp_path: Path, root: Path, task: str, protocol: str, models=MODELS, selection=None):
     from genebench_assets.defs.spaceomicsbench.reproduce import run_config
 
     (tmp_path / "dagster_home").mkdir(parents=True, exist_ok=True)
     instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
     cfg = run_config(root, protocol, tmp_path / "out", models=models, n_boot=20, data_dir=tmp_path / "data")
     result = defs.resolve_job_def("soma_tasks_job").execute_in_process(
-        instance=instance, run_config=cfg, partition_key=task, raise_on_error=False)
+        instance=instance, run_config=cfg, partition_key=task, raise_on_error=False,
+        asset_selection=[dg.AssetKey(k) for k in selection] if selection else None)
     return result, instance, tmp_path / "data" / "tables"
 
 
@@ -108,6 +110,16 @@ def _assert_blocked(result, tables: Path, protocol: str, task: str, check: str):
     assert not (tables / "soma_evaluation" / protocol / f"{task}.json").exists()
 
 
+def _later_runs_refused(defs, tmp_path: Path, root: Path, task: str, protocol: str, check: str):
+    """A separate, later run of each reader alone (the UI's "Materialize selected", same instance): the
+    read gate refuses the split folds whose blocking check failed, in one line; nothing written or recorded."""
+    for reader in ("soma_predictions", "soma_evaluation"):
+        later, instance, tables = _run(defs, tmp_path, root, task, protocol, selection=[reader])
+        assert_refused(later, reader, "soma_split_folds", task, check)
+        assert not (tables / reader / protocol / f"{task}.json").exists()
+        assert not instance.fetch_materializations(dg.AssetKey(reader), limit=1).records, reader
+
+
 def test_train_test_overlap_planted_in_split_file_blocks(defs, tmp_path):
     root = _planted_root(tmp_path)
 
@@ -116,6 +128,7 @@ def test_train_test_overlap_planted_in_split_file_blocks(defs, tmp_path):
     _edit_split(root, "loco_clinical", leak)
     result, _, tables = _run(defs, tmp_path, root, "A2", "strict")
     _assert_blocked(result, tables, "strict", "A2", "soma_train_test_disjoint")
+    _later_runs_refused(defs, tmp_path, root, "A2", "strict", "soma_train_test_disjoint")
 
 
 def test_crew_on_both_sides_planted_in_split_file_blocks(defs, tmp_path):
@@ -127,6 +140,7 @@ def test_crew_on_both_sides_planted_in_split_file_blocks(defs, tmp_path):
     result, _, tables = _run(defs, tmp_path, root, "A2", "strict")
     assert _checks(result)["soma_train_test_disjoint"][0]
     _assert_blocked(result, tables, "strict", "A2", "soma_groups_held_out")
+    _later_runs_refused(defs, tmp_path, root, "A2", "strict", "soma_groups_held_out")
 
 
 def test_reordered_feature_file_blocks_seed_positional_join(defs, tmp_path):
@@ -137,6 +151,7 @@ def test_reordered_feature_file_blocks_seed_positional_join(defs, tmp_path):
     cmp_.sample(frac=1.0, random_state=1).to_csv(root / "data" / "clinical_cmp.csv", index=False)
     result, _, tables = _run(defs, tmp_path, root, "A1", "seed")
     _assert_blocked(result, tables, "seed", "A1", "soma_feature_ids_match_label_ids")
+    _later_runs_refused(defs, tmp_path, root, "A1", "seed", "soma_feature_ids_match_label_ids")
     # strict joins by id: the same shuffled file gives aligned rows, and the run goes through
     result2, _, tables2 = _run(defs, tmp_path / "strict", root, "A1", "strict", models=["majority"])
     assert result2.success and _checks(result2)["soma_feature_ids_match_label_ids"][0]
@@ -158,6 +173,7 @@ def test_test_class_absent_from_training_blocks(defs, tmp_path):
     _edit_split(root, "loco_clinical", starve)
     result, _, tables = _run(defs, tmp_path, root, "A2", "strict")
     _assert_blocked(result, tables, "strict", "A2", "soma_test_classes_in_train")
+    _later_runs_refused(defs, tmp_path, root, "A2", "strict", "soma_test_classes_in_train")
 
 
 def test_seed_known_defect_warns_and_proceeds(defs, tmp_path):

@@ -18,6 +18,7 @@ import dagster as dg
 import pytest
 
 from genebench_assets.definitions import defs
+from genebench_assets_tests.defs.gating.refusals import assert_refused
 from genebench_assets_tests.defs.demo_graph import check_results, cloned_graph, materialized, mirror_baseline
 
 TISSUE, MISSIONS = "gastrocnemius", ["RR-1", "RR-5", "RR-9"]
@@ -54,12 +55,7 @@ def _later_run_refused(g, check):
     the pair folds whose blocking check failed, in one line; nothing is written or recorded."""
     for reader in DOWNSTREAM:  # each alone: together, transfer_evaluation would only be skipped
         later = g.run([reader], TISSUE)
-        assert not later.success
-        failures = {e.step_key: e.event_specific_data.error.message for e in later.all_events
-                    if e.event_type_value == "STEP_FAILURE"}
-        lines = failures[reader].strip().splitlines()
-        assert len(lines) == 1, failures[reader]
-        assert f"refuses transfer_pair_folds [{TISSUE}]" in lines[0] and f"blocking check {check} failed" in lines[0], lines
+        assert_refused(later, reader, "transfer_pair_folds", TISSUE, check)
         _nothing_downstream(g, later)
 
 

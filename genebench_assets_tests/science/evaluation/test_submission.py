@@ -267,8 +267,22 @@ def test_binary_directory_missing_and_special_files(tmp_path):
     assert "not a regular file" in _read_error(Path("/dev/null"))
 
 
-def test_number_too_long_to_convert_is_rejected(tmp_path):
-    assert "not a usable JSON value: Exceeds the limit" in _read_error(_write(tmp_path, '{"a": %s}' % ("1" * 5000)))
+def test_number_too_long_to_convert_is_kept_as_text_and_listed(tmp_path, valid, task):
+    """Issue 19 item 7 / issue 25: a 4,000-digit integer is never converted (no traceback); it is read
+    as an OversizedNumber and listed as a problem, as is a 400-digit integer (float() would overflow)."""
+    import json
+
+    from genebench_assets.science.inputs.guarded_files import OversizedNumber
+
+    valid["predictions"]["fold_RR-3_test"]["RR-3_s2"] = 0.5
+    text = json.dumps(valid).replace('"RR-3_s2": 0.5', '"RR-3_s2": ' + "4" * 4000)
+    obj = S.read_submission_file(_write(tmp_path, text))
+    assert isinstance(obj["predictions"]["fold_RR-3_test"]["RR-3_s2"], OversizedNumber)
+    assert _problems(obj, task) == ["[fold_RR-3_test] probability for sample 'RR-3_s2' is a number of 4000 "
+                                    "characters, too long to be a probability"]
+    valid["predictions"]["fold_RR-3_test"]["RR-3_s2"] = 10 ** 400
+    assert _problems(valid, task) == ["[fold_RR-3_test] probability for sample 'RR-3_s2' is "
+                                      f"{S._short.repr(10 ** 400)}, outside [0, 1]"]
 
 
 def test_too_deep_json_is_rejected(tmp_path):

@@ -79,5 +79,5 @@ def test_malformed_catalog_names_file_entry_and_field(tmp_path, text, message):
 
 
 def test_missing_catalog_file(tmp_path):
-    with pytest.raises(CatalogError, match="catalog file not found"):
+    with pytest.raises(CatalogError, match="nope.yaml: .*file not found"):
         load_catalog(tmp_path / "nope.yaml")

@@ -85,19 +85,26 @@ def test_malformed_task_file_names_file_and_field(tmp_path):
         load_task_definition(tmp_path, "A1")
 
 
-def test_c2_strict_split_is_regenerated_stratified_and_seed_split_is_not():
-    from genebench_assets.science.spaceomicsbench.splits import task_folds
+def test_c2_strict_split_is_the_published_partition_mapped_by_id_and_seed_split_is_not():
+    """The published indices read in the generator's row order (plasma file) are stratified (27/76 in
+    every fold); strict maps them to genes there and joins by id: same partition, nothing redrawn."""
+    from genebench_assets.science.spaceomicsbench.splits import c2_generator_order, read_split_file, task_folds
 
     splits = shared_path("spaceomicsbench", "splits")
-    rates = {}
+    rates, test_ids = {}, {}
     for protocol in ("seed", "strict"):
         data = _data("C2", protocol)
         folds, note = task_folds(splits, "feature_split_C2", data)
         rates[protocol] = [float(np.mean(data.y[f.test_rows])) for f in folds]
-        assert note["regenerated"] == (protocol == "strict")
+        test_ids[protocol] = [set(f.test_ids) for f in folds]
+        assert note["regenerated"] is False and note.get("mapped_by_id", False) == (protocol == "strict")
     overall = float(np.mean(_data("C2", "seed").y))
     assert max(abs(r - overall) for r in rates["seed"]) > 0.05          # 0.25 .. 0.38 vs 0.345
-    assert max(abs(r - overall) for r in rates["strict"]) < 0.01
+    assert [round(r * 76) for r in rates["strict"]] == [27] * 5          # 27/76 = 0.355 in every fold
+    order = c2_generator_order(shared_path("spaceomicsbench", "data"))
+    published = read_split_file(splits / "feature_split_C2.json")
+    assert test_ids["strict"] == [{order[i] for i in e["test_indices"]} for e in published]
+    assert all(len(f) == 76 for f in test_ids["strict"]) and test_ids["strict"] != test_ids["seed"]
 
 
 def test_split_checks_fail_on_planted_faults():

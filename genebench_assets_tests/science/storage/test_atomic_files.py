@@ -58,3 +58,21 @@ def test_outputs_get_the_mode_of_a_plain_open_not_mkstemps_0600(tmp_path, umask,
     assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == mode
     for p in paths:
         assert stat.S_IMODE(os.stat(p).st_mode) == mode, p
+
+
+def test_atomic_write_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    """Safe from readers is the rename; safe from a power cut needs the bytes and the rename on disk."""
+    import os
+
+    from genebench_assets.science.storage import atomic_files
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))),
+                                                 real_fsync(fd)))
+    monkeypatch.setattr(atomic_files.os, "replace", lambda a, b: (events.append(("replace", str(b))), real_replace(a, b)))
+    target = tmp_path / "out.json"
+    atomic_files.write_json({"a": 1}, target)
+    kinds = [k for k, _ in events]
+    assert kinds == ["fsync", "replace", "fsync"], events
+    assert events[0][1].startswith(str(tmp_path / ".out.json.")) and events[2][1] == str(tmp_path)

@@ -1,0 +1,1 @@
+"""Reading what a user hands in (files, identifiers, output paths) within fixed bounds."""
