@@ -36,7 +36,7 @@ def child(mode: str, tissues: list[str], work: Path) -> dict:
     import yaml
 
     from genebench_assets.definitions import defs
-    from genebench_assets.defs.execution import execute_job_by_name
+    from genebench_assets.defs.runtime.execution import execute_job_by_name
     from genebench_assets.science.osdr.study_catalog import load_catalog
     from genebench_assets_tests.defs.dask_processes import dask_processes
 

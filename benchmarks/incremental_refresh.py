@@ -34,7 +34,7 @@ def main() -> int:
     from genebench_assets import cli
     from genebench_assets.definitions import defs
     from genebench_assets.defs.refresh.sensors import osdr_new_studies_sensor
-    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
     from genebench_assets.defs.sources.resources import OsdrSource
     from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
 

@@ -51,8 +51,8 @@ def compare(tissue: str) -> int:
     import numpy as np
     from threadpoolctl import threadpool_limits
 
-    from genebench_assets.defs.settings import GenebenchSettings
-    from genebench_assets.defs.tissue_inputs import load_tissue
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
+    from genebench_assets.defs.gating.tissue_inputs import load_tissue
     from genebench_assets.science.evaluation import metrics
     from genebench_assets.science.evaluation.lomo_evaluation import planted_label_copy
     from genebench_assets.science.models.classifiers import MODEL_CONFIGS, build_model

@@ -107,7 +107,7 @@ def _catalog():
 
     try:
         load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)  # fast: before Dagster is imported
-        from genebench_assets.defs.settings import GenebenchSettings
+        from genebench_assets.defs.runtime.settings import GenebenchSettings
 
         return GenebenchSettings().catalog()  # with catalog_additions.json
     except CatalogError as exc:
@@ -123,14 +123,14 @@ def _instance():
     settings = home / "dagster.yaml"
     if not settings.exists() or not settings.read_text().strip():
         # Run monitoring on, so a killed run ends FAILED (a user's own dagster.yaml is left alone).
-        from genebench_assets.defs.run_monitoring import INSTANCE_YAML
+        from genebench_assets.defs.runtime.run_monitoring import INSTANCE_YAML
 
         settings.write_text(INSTANCE_YAML)
     return dg.DagsterInstance.get()
 
 
 def _defs():
-    from genebench_assets.defs.execution import RunConfigError
+    from genebench_assets.defs.runtime.execution import RunConfigError
     from genebench_assets.science.osdr.study_catalog import CatalogError
 
     try:
@@ -144,7 +144,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     """Materialize the catalog, every real study partition, then every tissue, in-process."""
     import dagster as dg
 
-    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
 
     if args.source:
         os.environ["GENEBENCH_SOURCE"] = args.source
@@ -163,7 +163,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--tissue {unknown[0]!r} is not a tissue of the catalog; known: {list(catalog.tissues)}")
     if args.run_config:  # read (guarded) and checked before any run; validated against the jobs on first use
-        from genebench_assets.defs.execution import RunConfigError, read_run_config_file
+        from genebench_assets.defs.runtime.execution import RunConfigError, read_run_config_file
 
         try:
             read_run_config_file(args.run_config)
@@ -177,21 +177,21 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     n_pairs = sum(1 for t, _ in catalog.pairs() if t in tissues)
     total = 1 + (n_pairs + len(tissues)) * (2 if args.nes else 1) + (len(tissues) + 1 if getattr(args, "categories", False) else 0)
     done = [0]
-    from genebench_assets.defs.progress import TerminalProgress
+    from genebench_assets.defs.runtime.progress import TerminalProgress
 
     # On a terminal: a progress bar under the runs' lines (the runs' console log goes to a file there).
     progress = TerminalProgress(total, log_path=Path(os.environ["DAGSTER_HOME"]) / "materialize_console.log")
 
-    from genebench_assets.defs.execution import execute_for_cli
+    from genebench_assets.defs.runtime.execution import execute_for_cli
 
     def run(job: str, partition=None, label: str = "") -> bool:
         t = time.perf_counter()
         done[0] += 1
         with progress.running(f"{job} {label}"):
-            result = execute_for_cli(  # in-process, or on --run-config's executor (defs/execution.py)
+            result = execute_for_cli(  # in-process, or on --run-config's executor (defs/runtime/execution.py)
                 defs, instance, job, partition, run_config_file=args.run_config,
                 tags={"genebench/protocol": os.environ.get("GENEBENCH_PROTOCOL", "strict")})
-        from genebench_assets.defs.run_report import run_outcome
+        from genebench_assets.defs.runtime.run_report import run_outcome
 
         # ok only if the run succeeded and no check of severity ERROR failed, blocking or not
         ok, failed_checks, report = run_outcome(instance, result)
@@ -290,10 +290,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    from genebench_assets.defs.lineage import lineage_from_instance, render_lineage_text
+    from genebench_assets.defs.lineage.tracing import lineage_from_instance, render_lineage_text
     from genebench_assets.science.osdr.study_catalog import load_catalog
 
-    from genebench_assets.defs.lineage import LineageArgumentError
+    from genebench_assets.defs.lineage.tracing import LineageArgumentError
 
     from genebench_assets.science.osdr.study_catalog import CatalogError
 
@@ -339,9 +339,9 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
 def cmd_export_folds(args: argparse.Namespace) -> int:
     """Write materialized LOMO folds in the published release layout (SPEC §5), for outside users."""
-    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
     from genebench_assets.defs.gating.read_gate import InputRefused
-    from genebench_assets.defs.tissue_inputs import load_tissue, read_checked_folds
+    from genebench_assets.defs.gating.tissue_inputs import load_tissue, read_checked_folds
     from genebench_assets.science.tasks.folds import export_release_layout
     from genebench_assets.science.osdr.identifiers import IdentifierError
     from genebench_assets.science.storage.table_store import TableNotFoundError
@@ -371,7 +371,7 @@ def cmd_export_folds(args: argparse.Namespace) -> int:
 
 def cmd_demo_publish(args: argparse.Namespace) -> int:
     """Publish the demo's held-back study, so the refresh sensor finds a new mission on its next tick."""
-    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
     from genebench_assets.defs.sources.resources import OsdrSource
     from genebench_assets.science.osdr.demo_simulator import held_back_demo_studies, write_demo_mirror
 
@@ -387,9 +387,9 @@ def cmd_demo_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_llm_replay(args: argparse.Namespace) -> int:
-    """All stored LLM runs -> leaderboard, in one Dagster run (see defs/llm_replay.py)."""
+    """All stored LLM runs -> leaderboard, in one Dagster run (see defs/llm/replay.py)."""
     from genebench_assets.defs.llm.resources import LlmSetupError
-    from genebench_assets.defs.llm_replay import leaderboard_text, replay_all, replay_definitions, write_leaderboard_json
+    from genebench_assets.defs.llm.replay import leaderboard_text, replay_all, replay_definitions, write_leaderboard_json
 
     t0 = time.perf_counter()
     try:

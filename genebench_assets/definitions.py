@@ -8,17 +8,17 @@ from genebench_assets.defs import evaluation, expression, llm, models, pathways,
 from genebench_assets.defs import categories
 from genebench_assets.defs import transfer
 from genebench_assets.defs import spaceomicsbench
-from genebench_assets.defs.contracts import with_contracts
-from genebench_assets.defs.execution import genebench_executor
-from genebench_assets.defs.jobs import JOBS
+from genebench_assets.defs.gating.contracts import with_contracts
+from genebench_assets.defs.runtime.execution import genebench_executor
+from genebench_assets.defs.runtime.jobs import JOBS
 from genebench_assets.defs.llm import text_track
 from genebench_assets.defs.models.assets import ModelSettings
-from genebench_assets.defs.partition_range_io import PartitionRangeFilesystemIOManager
+from genebench_assets.defs.runtime.partition_range_io import PartitionRangeFilesystemIOManager
 from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 
-# with_contracts: the pandera data contracts shown on the assets (defs/contracts.py).
+# with_contracts: the pandera data contracts shown on the assets (defs/gating/contracts.py).
 defs = with_contracts(dg.Definitions.merge(
     sources.defs,
     expression.defs,
@@ -47,7 +47,7 @@ defs = with_contracts(dg.Definitions.merge(
     ),
 ))
 
-from genebench_assets.defs.partitions import CATALOG_ERROR  # noqa: E402
+from genebench_assets.defs.runtime.partitions import CATALOG_ERROR  # noqa: E402
 
 if CATALOG_ERROR is not None:  # no tissue partitions without a usable catalog: one clear load error
     raise CATALOG_ERROR

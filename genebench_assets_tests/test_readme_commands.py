@@ -1,7 +1,7 @@
 """Every command the README prints works as printed, at the cheap level: each `genebench ...` command
 (in code blocks and in `backticks`) parses with the real argument parser, with its optional `[...]`
 parts both left out and included, and each distinct subcommand's --help runs as a real process.
-(`genebench llm replay` itself is run by defs/test_llm_replay.py; materialize by the demo tests.)"""
+(`genebench llm replay` itself is run by defs/llm/test_replay.py; materialize by the demo tests.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The README tells a user what a killed run looks like (issue 25): it stays STARTED until
 `dagster-daemon` runs on the instance, which then marks it FAILURE. The behaviour itself is shown by
-defs/test_run_monitoring.py (a SIGKILLed run is STARTED, then FAILURE once the real daemon runs)."""
+defs/runtime/test_run_monitoring.py (a SIGKILLed run is STARTED, then FAILURE once the real daemon runs)."""
 
 from __future__ import annotations
 
@@ -17,5 +17,5 @@ def test_readme_says_a_killed_run_stays_started_until_the_daemon_runs():
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     [paragraph] = [p for p in _paragraphs(readme) if "killed" in p and "stays STARTED" in p]
     assert "until `dagster-daemon` runs" in paragraph and "FAILURE" in paragraph, paragraph
-    monitoring_test = (REPO_ROOT / "genebench_assets_tests" / "defs" / "test_run_monitoring.py").read_text()
+    monitoring_test = (REPO_ROOT / "genebench_assets_tests" / "defs" / "runtime" / "test_run_monitoring.py").read_text()
     assert "DagsterRunStatus.STARTED" in monitoring_test and "DagsterRunStatus.FAILURE" in monitoring_test

@@ -2,7 +2,7 @@
 
 `TableStore.write_frame` calls `check_contract(asset, df, path)` before anything reaches disk, so a
 table that breaks its contract is never written and no downstream asset can read it. The Dagster
-wiring shows the same schemas in the UI (defs/contracts.py, via dagster-pandera).
+wiring shows the same schemas in the UI (defs/gating/contracts.py, via dagster-pandera).
 
 Submissions are JSON, not tables: `science/evaluation/submission.py` validates them (every problem
 named, per fold and sample); their scores end up in tables with the `predictions` contract.

@@ -11,7 +11,7 @@ import dagster as dg
 from genebench_assets.definitions import defs
 from genebench_assets.defs.models.assets import ModelSettings
 from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 
 STUDY_GENE_ASSETS = ["raw_counts", "sample_metadata", "normalized_expression"]

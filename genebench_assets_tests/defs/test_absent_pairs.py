@@ -1,7 +1,7 @@
 """Absent (tissue, mission) pairs through the real graph (issue 13, "Materialize all"): every per-study
 asset records an absent pair explicitly (data version "absent", metadata saying why, no table),
 every check of a per-study asset passes with nothing to check, and nothing downstream takes the
-record for a study (defs/partitions.py)."""
+record for a study (defs/runtime/partitions.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import dagster as dg
 import pytest
 
 from genebench_assets.definitions import defs
-from genebench_assets.defs.partitions import study_partitions
-from genebench_assets.defs.study_partition import ABSENT_DATA_VERSION, is_absent_materialization
-from genebench_assets.defs.study_promotion import verify_study
+from genebench_assets.defs.runtime.partitions import study_partitions
+from genebench_assets.defs.gating.study_partition import ABSENT_DATA_VERSION, is_absent_materialization
+from genebench_assets.defs.gating.study_promotion import verify_study
 from genebench_assets.science.storage.table_store import TableStore
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, materialized
 
@@ -81,7 +81,7 @@ def test_recording_again_keeps_the_data_version_and_nothing_turns_stale(absent_r
     g, _, _ = absent_run
     again = g.study(TISSUE, ABSENT, keys=["raw_counts", "sample_metadata"])
     assert again.success
-    from genebench_assets.defs.lineage import stale_partitions
+    from genebench_assets.defs.lineage.tracing import stale_partitions
 
     pk = str(dg.MultiPartitionKey({"tissue": TISSUE, "mission": ABSENT}))
     status = stale_partitions(g.instance, defs)

@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from genebench_assets.defs.execution import execute_job_by_name
+from genebench_assets.defs.runtime.execution import execute_job_by_name
 from genebench_assets.definitions import defs
 from genebench_assets.science.osdr.study_catalog import load_catalog
 from genebench_assets.science.storage.atomic_files import sha256_file

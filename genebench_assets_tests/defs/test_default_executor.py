@@ -1,4 +1,4 @@
-"""GENEBENCH_EXECUTOR_CONFIG (defs/execution.py): the executor of runs that carry no run config of
+"""GENEBENCH_EXECUTOR_CONFIG (defs/runtime/execution.py): the executor of runs that carry no run config of
 their own (sensor, automation, schedule runs) is chosen by the deployment's configuration; a bad file
 stops the code location from loading with one line naming file, field and value. The daemon path with
 it set is exercised for real in test_postgres_instance.py (the daemon's automation run in_process)."""
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from genebench_assets.defs.execution import RunConfigError, default_executor_config
+from genebench_assets.defs.runtime.execution import RunConfigError, default_executor_config
 from genebench_assets_tests.defs.test_k8s_executor import RUN_CONFIG as K8S_RUN_CONFIG
 
 

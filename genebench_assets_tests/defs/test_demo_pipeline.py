@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from genebench_assets.defs.lineage import lineage_from_instance
+from genebench_assets.defs.lineage.tracing import lineage_from_instance
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
 from genebench_assets.science.osdr.study_catalog import load_catalog

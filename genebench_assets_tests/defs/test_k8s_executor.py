@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from genebench_assets.definitions import defs
-from genebench_assets.defs.execution import MATERIALIZE_JOBS, RunConfigError, genebench_executor, load_cli_run_config
+from genebench_assets.defs.runtime.execution import MATERIALIZE_JOBS, RunConfigError, genebench_executor, load_cli_run_config
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_CONFIG = REPO / "deploy" / "k8s" / "run_config.yaml"

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from genebench_assets.defs.lineage import lineage_from_instance
+from genebench_assets.defs.lineage.tracing import lineage_from_instance
 from genebench_assets.science.storage.atomic_files import sha256_file
 from genebench_assets_tests.defs.dagster_daemon_process import dagster_daemon, wait_for
 from genebench_assets_tests.defs.postgres_server import postgres_bin, throwaway_postgres
@@ -110,7 +110,7 @@ def test_daemon_ticks_automation_and_launches_the_tissue_run(pg, tmp_path):
     from dagster._core.scheduler.instigation import TickStatus
 
     from genebench_assets.definitions import defs
-    from genebench_assets.defs.run_report import failure_lines
+    from genebench_assets.defs.runtime.run_report import failure_lines
     from genebench_assets.science.osdr.study_catalog import load_catalog
 
     instance = pg["instance"]
@@ -180,9 +180,9 @@ def test_refresh_sensor_registers_the_new_mission_in_postgres(pg):
     """The sensor path on the shared instance: `genebench demo-publish` publishes the held-back thymus
     mission, the refresh sensor's tick (evaluated here, as the daemon would) asks for the new
     partition and its runs; the partition is stored in PostgreSQL and seen by another instance."""
-    from genebench_assets.defs.partitions import ABSENT_PAIR_RUN_TAG
+    from genebench_assets.defs.runtime.partitions import ABSENT_PAIR_RUN_TAG
     from genebench_assets.defs.refresh.sensors import osdr_new_studies_sensor
-    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
     from genebench_assets.defs.sources.resources import OsdrSource
 
     published = subprocess.run([str(Path(sys.executable).with_name("genebench")), "demo-publish"],

@@ -80,7 +80,7 @@ def test_each_materialization_names_its_protocol(both):
 
 def test_a_store_without_protocol_refuses_protocol_tables(both):
     from genebench_assets.science.storage.table_store import TableStore
-    from genebench_assets.defs.settings import PROTOCOL_ASSETS
+    from genebench_assets.defs.runtime.settings import PROTOCOL_ASSETS
 
     store = TableStore(both[0].data_dir, protocol_assets=PROTOCOL_ASSETS)
     with pytest.raises(ValueError, match="evaluation_summary: its tables depend on the protocol"):

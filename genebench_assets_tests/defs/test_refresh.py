@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from genebench_assets.definitions import defs
-from genebench_assets.defs.partitions import ABSENT_PAIR_RUN_TAG
+from genebench_assets.defs.runtime.partitions import ABSENT_PAIR_RUN_TAG
 from genebench_assets.defs.refresh.sensors import osdr_new_studies_sensor
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.osdr.catalog_additions import load_additions, load_pending
 from genebench_assets.science.osdr.demo_simulator import write_demo_mirror

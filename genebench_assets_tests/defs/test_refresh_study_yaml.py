@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from genebench_assets.defs.refresh.sensors import osdr_new_studies_sensor
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.osdr.catalog_additions import load_additions, load_pending
 from genebench_assets.science.osdr.demo_simulator import write_demo_mirror

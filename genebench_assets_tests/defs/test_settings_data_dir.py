@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 
 
 @pytest.mark.parametrize("form", ["path", "file_url"])

@@ -2,7 +2,7 @@
 the UI's "Materialize all" makes (`launchPartitionBackfill` with `allPartitions: true`) over every
 benchmark asset ends COMPLETED_SUCCESS with zero failed partitions: every real study and every tissue
 materialized, their checks run, and every absent (tissue, mission) pair recorded as absent (data
-version "absent", defs/partitions.py). Then headless Chromium opens the partition view of raw_counts
+version "absent", defs/runtime/partitions.py). Then headless Chromium opens the partition view of raw_counts
 on an absent pair and the absent marking is on screen (screenshot under the test's tmp dir).
 
 It runs its own server on a small catalog (GENEBENCH_CATALOG: 2 tissues, 4 real pairs, 2 absent pairs)
@@ -28,7 +28,7 @@ SMALL_STUDIES = {("gastrocnemius", "RR-1"), ("gastrocnemius", "RR-9"), ("eye", "
 TISSUES = ["gastrocnemius", "eye"]
 MISSIONS = ["RR-1", "RR-3", "RR-9"]
 ABSENT_PAIRS = {(t, m) for t in TISSUES for m in MISSIONS} - SMALL_STUDIES
-# The benchmark path (defs/jobs.py: catalog -> study -> tissue, what `genebench materialize` builds).
+# The benchmark path (defs/runtime/jobs.py: catalog -> study -> tissue, what `genebench materialize` builds).
 # Not here: the NES chain (differential_expression -> pathway_nes -> nes_conservation): pydeseq2 takes
 # minutes per study on 2 shared cores and NES feeds no AUROC; its absent branch is the same code and is
 # shown through the real graph in defs/test_absent_pairs.py.

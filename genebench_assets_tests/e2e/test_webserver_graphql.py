@@ -88,7 +88,7 @@ def test_backfill_materializes_every_real_partition(gql: DagsterGraphQL, gastroc
 
 def test_absent_pair_is_recorded_as_absent(gql: DagsterGraphQL, gastrocnemius_backfill: BackfillOutcome):
     """(gastrocnemius, MHU-1) is a valid multi-partition key but no study: asked to materialize it, the
-    run succeeds and records it as absent (metadata `absent: ...`, no table; defs/partitions.py);
+    run succeeds and records it as absent (metadata `absent: ...`, no table; defs/runtime/partitions.py);
     assets not asked stay unrecorded. test_materialize_all.py runs "Materialize all" itself."""
     assert gastrocnemius_backfill.absent_run_status == "SUCCESS", gastrocnemius_backfill.absent_run_diagnostics
     absent = study_key(TISSUE, ABSENT_MISSION)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.release.resources import ReleaseSettings
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.science.categories import condition_prediction, cross_tissue, gene_vs_pathway
 from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.storage.atomic_files import write_text

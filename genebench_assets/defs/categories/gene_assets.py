@@ -3,15 +3,15 @@
 
 cross_tissue_gene_folds -> (blocking checks: train/test disjoint; strict gene lists read no test
 label) -> cross_tissue_gene_transfer. Both tissues are read as the promoted study versions their
-lomo_folds recorded (defs/tissue_inputs.py), so C sees exactly the studies Category A saw."""
+lomo_folds recorded (defs/gating/tissue_inputs.py), so C sees exactly the studies Category A saw."""
 
 
 import dagster as dg
 
 from genebench_assets.defs.categories.assets import _write, c_partitions, d_partitions, read_result
-from genebench_assets.defs.code_versions import code_version_of
-from genebench_assets.defs.partitions import tissue_partitions
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.lineage.code_versions import code_version_of
+from genebench_assets.defs.runtime.partitions import tissue_partitions
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.science.categories import condition_prediction, cross_tissue
 from genebench_assets.science.protocols import PROTOCOLS
 
@@ -33,7 +33,7 @@ def _load_tissues(context, settings: GenebenchSettings, task: str, tissues: tupl
     """The task's tissues (QC-kept samples of their promoted studies), or one line naming the tissues
     that are not in the catalog. Through the read gate: each tissue's lomo_folds (which promoted those
     study versions) passed its blocking leakage checks."""
-    from genebench_assets.defs.tissue_inputs import load_tissue, require_checked_folds
+    from genebench_assets.defs.gating.tissue_inputs import load_tissue, require_checked_folds
 
     catalog = settings.catalog()
     absent = [t for t in tissues if t not in catalog.tissues]

@@ -5,13 +5,13 @@ pooled AUROC; positive and negative controls; ROC curves; and the lineage of eve
 import dagster as dg
 import pandas as pd
 
-from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.models.assets import model_predictions
 from genebench_assets.defs.tasks.assets import lomo_folds
-from genebench_assets.defs.partitions import study_rollup_condition, tissue_partitions
-from genebench_assets.defs.provenance import provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.defs.tissue_inputs import lomo_folds_data_version, read_checked_folds
+from genebench_assets.defs.runtime.partitions import study_rollup_condition, tissue_partitions
+from genebench_assets.defs.lineage.provenance import provenance_metadata
+from genebench_assets.defs.runtime.settings import GenebenchSettings
+from genebench_assets.defs.gating.tissue_inputs import lomo_folds_data_version, read_checked_folds
 
 
 def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: bool) -> str:
@@ -38,7 +38,7 @@ def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: boo
     "AUROC with CI; positive and negative controls; ROC curves; lineage of every number.",
 )
 def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
-    from genebench_assets.defs.lineage import lineage_markdown_for_tissue
+    from genebench_assets.defs.lineage.tracing import lineage_markdown_for_tissue
     from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX, evaluate_predictions
     from genebench_assets.science.evaluation.plots import pooled_lomo_curves, png_markdown, roc_png
     from genebench_assets.science.tasks.folds import fold_test_labels
@@ -106,7 +106,7 @@ def _per_fold_md(per_fold: pd.DataFrame) -> str:
                 "from the summary): none below the negative control's interval, none above its positive control (the "
                 "model on a copy with label features planted, >= 0.9); the summary's mean AUROCs equal the recomputed ones.")
 def evaluation_controls_bracket(context, settings: GenebenchSettings):
-    from genebench_assets.defs.check_results import to_check_result
+    from genebench_assets.defs.gating.check_results import to_check_result
     from genebench_assets.science.evaluation.lomo_evaluation import controls_bracket_from_predictions
     from genebench_assets.science.tasks.folds import Fold
 

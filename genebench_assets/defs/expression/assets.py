@@ -5,11 +5,11 @@ import pandas as pd
 
 import dagster as dg
 
-from genebench_assets.defs.code_versions import code_version_of
-from genebench_assets.defs.partitions import study_partitions
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.lineage.code_versions import code_version_of
+from genebench_assets.defs.runtime.partitions import study_partitions
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, raw_counts, sample_metadata
-from genebench_assets.defs.study_partition import StudyPartition, absent_results
+from genebench_assets.defs.gating.study_partition import StudyPartition, absent_results
 
 
 @dg.asset(

@@ -26,11 +26,11 @@ import time
 import dagster as dg
 import pandas as pd
 
-from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.llm.provenance import llm_provenance, question_bank_files, stored_run_files
-from genebench_assets.defs.provenance import content_version
+from genebench_assets.defs.lineage.provenance import content_version
 from genebench_assets.defs.llm.resources import AnthropicResource, LlmSetupError, SpaceOmicsBenchResource
-from genebench_assets.defs.progress import log_progress
+from genebench_assets.defs.runtime.progress import log_progress
 from genebench_assets.science.llm import anthropic_calls, leaderboard, prompts, replay
 from genebench_assets.science.llm.judging import failed_judgement, judgement_record
 from genebench_assets.science.llm.question_bank import QuestionBank, QuestionBankError, load_question_bank
@@ -39,7 +39,7 @@ GROUP = "llm"
 llm_model_partitions = dg.DynamicPartitionsDefinition(name="llm_answering_model")
 # One run may cover several model partitions (single-run backfill, `genebench llm replay`): the
 # per-model assets then return {model: table}; the code location's io_manager
-# (defs/partition_range_io.py) stores each table as its own partition.
+# (defs/runtime/partition_range_io.py) stores each table as its own partition.
 
 
 def _per_partition(context: dg.AssetExecutionContext, tables: dict, metadata: dict) -> dg.Output:

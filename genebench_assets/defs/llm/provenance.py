@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from genebench_assets.defs.provenance import file_record, provenance_metadata
+from genebench_assets.defs.lineage.provenance import file_record, provenance_metadata
 
 
 def question_bank_files(llm_dir: Path) -> list[dict[str, Any]]:

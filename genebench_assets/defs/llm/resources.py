@@ -24,7 +24,7 @@ from typing import Optional
 
 import dagster as dg
 
-from genebench_assets.defs.settings import default_data_dir, from_env
+from genebench_assets.defs.runtime.settings import default_data_dir, from_env
 
 MODES = ("auto", "replay", "live")
 SETUP_HELP = (

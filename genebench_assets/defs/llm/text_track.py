@@ -6,19 +6,19 @@ import os
 
 import dagster as dg
 
-from genebench_assets.defs.code_versions import code_version_of
-from genebench_assets.defs.provenance import gene_sets_upstream, provenance_metadata
+from genebench_assets.defs.lineage.code_versions import code_version_of
+from genebench_assets.defs.lineage.provenance import gene_sets_upstream, provenance_metadata
 from genebench_assets.defs.llm.resources import AnthropicResource
-from genebench_assets.defs.partitions import tissue_partitions
+from genebench_assets.defs.runtime.partitions import tissue_partitions
 from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.pathways.assets import gene_sets
-from genebench_assets.defs.partitions import by_tissue
+from genebench_assets.defs.runtime.partitions import by_tissue
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
-from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version, read_checked_folds
+from genebench_assets.defs.gating.tissue_inputs import load_tissue, lomo_folds_data_version, read_checked_folds
 
 
 def task_folds_from_ours(task_id: str, folds):
@@ -108,7 +108,7 @@ def text_llm_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
 @dg.asset_check(asset=text_llm_predictions, blocking=True, partitions_def=tissue_partitions,
                 description="Few-shot examples come from each fold's training samples only.")
 def text_llm_examples_from_training_only(context, settings: GenebenchSettings):
-    from genebench_assets.defs.check_results import to_check_result
+    from genebench_assets.defs.gating.check_results import to_check_result
     from genebench_assets.science.check_outcome import CheckOutcome
     from genebench_assets.science.tasks.folds import Fold
     from genebench_assets.science.tasks.leakage_checks import text_llm_examples_from_train_only

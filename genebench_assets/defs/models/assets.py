@@ -3,14 +3,14 @@
 import dagster as dg
 import pandas as pd
 
-from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.models.resources import DEFAULT_MODELS, ModelSettings  # noqa: F401 (re-exported)
-from genebench_assets.defs.partitions import by_tissue, study_rollup_condition, tissue_partitions
-from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.partitions import by_tissue, study_rollup_condition, tissue_partitions
+from genebench_assets.defs.lineage.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
-from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version, read_checked_folds
+from genebench_assets.defs.gating.tissue_inputs import load_tissue, lomo_folds_data_version, read_checked_folds
 from genebench_assets.science.models.classifiers import estimator_modules
 from genebench_assets.science.models.fit_pool import expected_fit_cost, map_in_workers, timed_fit_predict, worker_pool
 
@@ -88,7 +88,7 @@ def model_predictions(
         # Workers die with the run, even a SIGKILLed one; each fit is single-threaded and the worker imports
         # only the science core (timed_fit_predict); the longest fits start first, so both processes finish
         # together; "n of N fits, elapsed, about ... left" goes to the run log (science/models/fit_pool.py).
-        from genebench_assets.defs.progress import Progress
+        from genebench_assets.defs.runtime.progress import Progress
 
         costs = [expected_fit_cost(model, *X_train.shape) for _, _, model, X_train, _, _ in tasks]
         results = map_in_workers(timed_fit_predict, [(model.removeprefix(POSITIVE_CONTROL_PREFIX), X_train, y_train, X_test,

@@ -4,7 +4,7 @@ resource without importing each other."""
 
 import dagster as dg
 
-from genebench_assets.defs.settings import env_list, from_env
+from genebench_assets.defs.runtime.settings import env_list, from_env
 
 DEFAULT_MODELS = ("lr", "pca_lr", "rf", "xgb", "negative_control")
 FEATURE_SETS = ("genes", "pathways")

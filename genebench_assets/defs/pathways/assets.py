@@ -5,15 +5,15 @@ and NES conservation across missions (SPEC §8, §9)."""
 import dagster as dg
 import pandas as pd
 
-from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.expression.assets import normalized_expression
-from genebench_assets.defs.partitions import by_tissue, study_partitions, study_rollup_condition, tissue_partitions
+from genebench_assets.defs.runtime.partitions import by_tissue, study_partitions, study_rollup_condition, tissue_partitions
 from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.provenance import (
+from genebench_assets.defs.lineage.provenance import (
     combined_version, file_record, frame_markdown, gene_sets_upstream, provenance_metadata)
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import REAL_PAIRS_NOTE, osdr_catalog, raw_counts, sample_metadata
-from genebench_assets.defs.study_partition import StudyPartition, absent_results
+from genebench_assets.defs.gating.study_partition import StudyPartition, absent_results
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.storage.table_store import TableStore
 

@@ -9,7 +9,7 @@ import dagster as dg
 
 from pydantic import Field
 
-from genebench_assets.defs.settings import default_shared_data, env_list, from_env
+from genebench_assets.defs.runtime.settings import default_shared_data, env_list, from_env
 
 
 def _parse_collections(spec: str) -> dict[str, str]:

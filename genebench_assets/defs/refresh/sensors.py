@@ -3,7 +3,7 @@
 `osdr_new_studies_sensor` polls the configured source for studies the catalog does not know. A study
 that can be placed is added to the run-time catalog (`catalog_additions.json`), its mission becomes a
 dynamic partition, and runs are requested for the new (tissue, mission) pairs, and for the new mission's
-absent pairs their "absent" records (automation ignores those; defs/partitions.py); tissue-level assets
+absent pairs their "absent" records (automation ignores those; defs/runtime/partitions.py); tissue-level assets
 follow through declarative automation (`genebench_automation`), only for the tissue concerned, and a
 failed blocking check stops the propagation. A study that cannot be placed is reported in the tick and
 listed as pending in `osdr_catalog`. A weekly schedule re-checks everything as a safety net."""
@@ -11,9 +11,9 @@ listed as pending in `osdr_catalog`. A weekly schedule re-checks everything as a
 
 import dagster as dg
 
-from genebench_assets.defs.jobs import catalog_job, nes_study_job, study_job
-from genebench_assets.defs.partitions import ABSENT_PAIR_RUN_TAG
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.jobs import catalog_job, nes_study_job, study_job
+from genebench_assets.defs.runtime.partitions import ABSENT_PAIR_RUN_TAG
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.osdr.catalog_additions import load_additions, load_pending, save_additions
 from genebench_assets.science.osdr.discovery import place_candidates
@@ -106,7 +106,7 @@ automation = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     # Evaluated in the code server: study_rollup_condition uses a custom condition (RecordedAsAbsent,
-    # defs/partitions.py) that the daemon could not deserialize.
+    # defs/runtime/partitions.py) that the daemon could not deserialize.
     use_user_code_server=True,
     description="Evaluates the assets' automation conditions: tissue-level assets follow new or changed studies.",
 )

@@ -23,10 +23,10 @@ import warnings
 import dagster as dg
 import pandas as pd
 
-from genebench_assets.defs.code_versions import code_version_of
-from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.lineage.code_versions import code_version_of
+from genebench_assets.defs.lineage.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.release.resources import COLLECTIONS, ReleaseSettings
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.science.storage.atomic_files import sha256_file, write_json
 from genebench_assets.science.storage.table_store import TableStore
 
@@ -74,7 +74,7 @@ def _run_data_version(shas: dict[str, str]) -> dg.DataVersion:
 def _recorded_version(context, asset: str, tissue: str, db: str, store: TableStore, *table: str, ext: str = "parquet") -> str:
     """The data version Dagster recorded for the upstream partition this step read (a range run
     records one version for all its partitions); its table sha256[:16] if it has no record."""
-    from genebench_assets.defs.lineage import latest_materialization
+    from genebench_assets.defs.lineage.tracing import latest_materialization
 
     record = latest_materialization(context.instance, asset, _part(tissue, db))
     version = (record.asset_materialization.tags or {}).get("dagster/data_version") if record else None
@@ -218,7 +218,7 @@ def _planned_cost(store: TableStore, pairs) -> float | None:
           description="LR and PCA-LR (SPEC §7 pathway-level settings) per fold: P(Flight) for each test sample. "
           "The model sees training features and labels and test features only.")
 def release_predictions(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
-    from genebench_assets.defs.progress import Progress
+    from genebench_assets.defs.runtime.progress import Progress
     from genebench_assets.science.models.classifiers import estimator_modules
     from genebench_assets.science.models.fit_pool import map_in_workers, single_threaded, worker_pool
     from genebench_assets.science.release import pathway_lomo
@@ -273,7 +273,7 @@ def release_predictions(context, settings: GenebenchSettings, release_settings: 
 def release_evaluation(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from pathlib import Path
 
-    from genebench_assets.defs.progress import log_progress
+    from genebench_assets.defs.runtime.progress import log_progress
     from genebench_assets.science.evaluation.lomo_evaluation import render_markdown_table
     from genebench_assets.science.release.pathway_lomo import evaluate_pathway_fold, result_filename, summarize_models
 

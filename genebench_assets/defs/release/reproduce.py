@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from genebench_assets.defs.release.resources import COLLECTIONS
-from genebench_assets.defs.partition_range_io import contiguous_runs
+from genebench_assets.defs.runtime.partition_range_io import contiguous_runs
 
 TISSUES = ["liver", "gastrocnemius", "kidney", "thymus", "skin", "eye"]
 # The terminal gets our per-partition lines and the run's progress; the full event log (DEBUG) is
@@ -28,7 +28,7 @@ def release_definitions() -> dg.Definitions:
     """The release assets alone, with the resources they use: a one-shot command loads these in a
     fraction of the time of the whole code location (the UI loads the full definitions)."""
     from genebench_assets.defs import release
-    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
 
     return dg.Definitions.merge(release.defs, dg.Definitions(resources={"settings": GenebenchSettings()}))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from genebench_assets.defs.settings import default_data_dir, default_shared_data, from_env
+from genebench_assets.defs.runtime.settings import default_data_dir, default_shared_data, from_env
 
 COLLECTIONS = ["hallmark", "kegg", "reactome", "mitocarta"]
 

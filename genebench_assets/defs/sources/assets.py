@@ -5,12 +5,12 @@ import pandas as pd
 
 import dagster as dg
 
-from genebench_assets.defs.code_versions import code_version_of
-from genebench_assets.defs.partitions import CATALOG, real_pairs_markdown, study_partitions
-from genebench_assets.defs.provenance import catalog_files, frame_markdown, provenance_metadata, raw_files_markdown
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.lineage.code_versions import code_version_of
+from genebench_assets.defs.runtime.partitions import CATALOG, real_pairs_markdown, study_partitions
+from genebench_assets.defs.lineage.provenance import catalog_files, frame_markdown, provenance_metadata, raw_files_markdown
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.defs.study_partition import StudyPartition, absent_results
+from genebench_assets.defs.gating.study_partition import StudyPartition, absent_results
 from genebench_assets.science.osdr.catalog_additions import load_pending
 from genebench_assets.science.storage.table_store import TableStore
 

@@ -3,11 +3,11 @@
 
 import dagster as dg
 
-from genebench_assets.defs.check_results import skipped_absent, to_check_result
-from genebench_assets.defs.partitions import pair_of, study_partitions
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.gating.check_results import skipped_absent, to_check_result
+from genebench_assets.defs.runtime.partitions import pair_of, study_partitions
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
-from genebench_assets.defs.study_partition import StudyPartition
+from genebench_assets.defs.gating.study_partition import StudyPartition
 from genebench_assets.science.osdr import source_checks
 from genebench_assets.science.storage.table_store import TableStore
 

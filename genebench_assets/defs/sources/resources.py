@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from genebench_assets.defs.settings import env_flag, from_env
+from genebench_assets.defs.runtime.settings import env_flag, from_env
 from genebench_assets.science.osdr.source_files import SourceFile
 from genebench_assets.science.osdr.study_catalog import Study, StudyCatalog
 

@@ -16,9 +16,9 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from genebench_assets.defs.code_versions import code_version_of
-from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.lineage.code_versions import code_version_of
+from genebench_assets.defs.lineage.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.spaceomicsbench.resources import SpaceOmicsBenchMLSettings
 from genebench_assets.science.spaceomicsbench.task_definitions import TASK_IDS
 from genebench_assets.science.storage.atomic_files import sha256_file, write_json, write_text

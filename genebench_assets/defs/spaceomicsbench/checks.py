@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from genebench_assets.defs.check_results import to_check_result
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.gating.check_results import to_check_result
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.spaceomicsbench.assets import (
     load_folds, load_task_data, soma_split_folds, soma_task_partitions)
 from genebench_assets.defs.spaceomicsbench.resources import SpaceOmicsBenchMLSettings

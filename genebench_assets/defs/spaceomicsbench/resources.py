@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from genebench_assets.defs.llm.resources import default_spaceomicsbench_dir
-from genebench_assets.defs.settings import from_env
+from genebench_assets.defs.runtime.settings import from_env
 from genebench_assets.science.protocols import PROTOCOLS
 
 

@@ -3,17 +3,17 @@
 
 import dagster as dg
 
-from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.models.resources import FEATURE_SETS, ModelSettings
-from genebench_assets.defs.partitions import by_tissue, study_rollup_condition, tissue_partitions
+from genebench_assets.defs.runtime.partitions import by_tissue, study_rollup_condition, tissue_partitions
 from genebench_assets.defs.pathways.assets import gene_sets, pathway_scores
 from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.provenance import feature_inputs, frame_markdown, provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.lineage.provenance import feature_inputs, frame_markdown, provenance_metadata
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.defs.tissue_inputs import load_tissue, lomo_folds_data_version
+from genebench_assets.defs.gating.tissue_inputs import load_tissue, lomo_folds_data_version
 
 
 @dg.asset(
@@ -55,7 +55,7 @@ def lomo_folds(context: dg.AssetExecutionContext, settings: GenebenchSettings, m
     catalog = settings.catalog()
     store = settings.table_store()
     # The tissue's entry point: verifies every study's blocking checks, promotes the ones that pass and
-    # fails naming any blocked study (defs/study_promotion.py).
+    # fails naming any blocked study (defs/gating/study_promotion.py).
     data = load_tissue(store, catalog, tissue, instance=context.instance)
     folds = build_lomo_folds(
         data.expression,

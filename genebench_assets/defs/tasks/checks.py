@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from genebench_assets.defs.check_results import to_check_result
-from genebench_assets.defs.partitions import tissue_partitions
+from genebench_assets.defs.gating.check_results import to_check_result
+from genebench_assets.defs.runtime.partitions import tissue_partitions
 from genebench_assets.defs.pathways.resources import GeneSetSettings
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.defs.tasks.assets import lomo_folds
-from genebench_assets.defs.tissue_inputs import load_tissue
+from genebench_assets.defs.gating.tissue_inputs import load_tissue
 from genebench_assets.science.tasks import leakage_checks
 
 

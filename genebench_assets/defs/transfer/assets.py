@@ -2,24 +2,24 @@
 
 transfer_pair_folds -> (blocking checks) -> transfer_predictions -> transfer_evaluation; and
 negative_controls on the Category A folds. Tables live in the protocol's table store, like lomo_folds;
-the per-study inputs are read through defs/tissue_inputs.py (promoted study versions only)."""
+the per-study inputs are read through defs/gating/tissue_inputs.py (promoted study versions only)."""
 
 
 import dagster as dg
 import pandas as pd
 
-from genebench_assets.defs.code_versions import code_version_of
+from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.models.resources import ModelSettings
 from genebench_assets.defs.pathways.assets import gene_sets, nes_conservation, pathway_scores
 from genebench_assets.defs.pathways.resources import GeneSetSettings
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.defs.partitions import by_tissue, study_rollup_condition, tissue_partitions
-from genebench_assets.defs.provenance import frame_markdown, provenance_metadata
-from genebench_assets.defs.settings import GenebenchSettings, default_shared_data, from_env
+from genebench_assets.defs.runtime.partitions import by_tissue, study_rollup_condition, tissue_partitions
+from genebench_assets.defs.lineage.provenance import frame_markdown, provenance_metadata
+from genebench_assets.defs.runtime.settings import GenebenchSettings, default_shared_data, from_env
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tasks.assets import lomo_folds
-from genebench_assets.defs.tissue_inputs import load_tissue, read_checked_folds
+from genebench_assets.defs.gating.tissue_inputs import load_tissue, read_checked_folds
 
 PAIR_FOLDS = "transfer_pair_folds"
 PAIR_RAW_FILES = "transfer_pair_folds_raw_files"  # the raw files the folds' study versions came from

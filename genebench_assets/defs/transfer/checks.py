@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from genebench_assets.defs.check_results import to_check_result
-from genebench_assets.defs.partitions import tissue_partitions
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.gating.check_results import to_check_result
+from genebench_assets.defs.runtime.partitions import tissue_partitions
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.tasks.checks import _all_folds
 from genebench_assets.defs.transfer.assets import PAIR_RAW_FILES, negative_controls, read_pair_folds, transfer_pair_folds
 

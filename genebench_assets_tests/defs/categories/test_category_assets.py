@@ -105,7 +105,7 @@ def _assert_readers_refused(instance, tmp_path: Path, release: Path, asset: str,
     gate refuses the input whose blocking check failed, in one line; nothing is written or recorded."""
     from genebench_assets.defs.categories.assets import category_published_files, leakage_audit, result_path
     from genebench_assets.defs.release.resources import ReleaseSettings
-    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
 
     settings = GenebenchSettings(data_dir=str(tmp_path / "data"))
     later = dg.materialize([category_published_files, leakage_audit], instance=instance, raise_on_error=False,

@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from genebench_assets.defs.models.resources import ModelSettings
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets_tests.defs.gating.refusals import assert_refused
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, cloned_graph, materialized
 from genebench_assets_tests.defs.transfer.test_nes_vs_transfer_graph import small_catalog

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from genebench_assets.defs.llm import assets, checks
-from genebench_assets.defs.llm_replay import write_leaderboard_json
+from genebench_assets.defs.llm.replay import write_leaderboard_json
 from genebench_assets_tests.defs.gating.refusals import assert_refused
 from genebench_assets_tests.defs.llm.test_assets import ALL, GOOD, PER_MODEL, write_synthetic_bank
 from genebench_assets_tests.defs.llm.test_failures_fail import SCRIPT, MODEL, Scripted, _answers_then_judge, ok_answer
@@ -87,7 +87,7 @@ def test_a_silently_dropped_question_fails_failures_counted_and_invalidates_the_
 def test_a_wrong_weighted_score_marks_the_leaderboard_invalid_until_fixed(env, monkeypatch):
     """Planted: one weighted score is not the integers x weights: the leaderboard built on that version
     is marked invalid; on a corrected version it is valid again. (In one run, the checks finish before
-    the leaderboard starts: defs/test_llm_replay.py.)"""
+    the leaderboard starts: defs/llm/test_replay.py.)"""
     instance, resources, _ = env
     original = assets._judge_scores_of_model
 

@@ -11,7 +11,7 @@ import json
 import dagster as dg
 import pytest
 
-from genebench_assets.defs.lineage import latest_materialization, lineage_from_instance
+from genebench_assets.defs.lineage.tracing import latest_materialization, lineage_from_instance
 from genebench_assets.defs.release.reproduce import partition_ranges, release_definitions, reproduce_pathway_lomo
 from genebench_assets.science.release.pathway_lomo import compare_to_published, result_filename
 from genebench_assets.science.storage.table_store import TableStore

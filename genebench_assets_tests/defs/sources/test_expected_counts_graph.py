@@ -10,8 +10,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from genebench_assets.defs.settings import GenebenchSettings
-from genebench_assets.defs.study_promotion import blocking_checks, verify_study
+from genebench_assets.defs.runtime.settings import GenebenchSettings
+from genebench_assets.defs.gating.study_promotion import blocking_checks, verify_study
 from genebench_assets.science.osdr.study_catalog import PACKAGED_CATALOG
 from genebench_assets.science.storage.table_store import TableStore
 from genebench_assets_tests.defs.demo_graph import check_results, cloned_graph, materialized, mirror_baseline

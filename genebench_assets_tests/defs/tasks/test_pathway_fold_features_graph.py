@@ -23,7 +23,7 @@ import pytest
 
 from genebench_assets.defs.models.resources import ModelSettings
 from genebench_assets.defs.pathways import fold_features
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.science.tasks import folds as fold_science
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, cloned_graph, materialized
 
@@ -88,7 +88,7 @@ def test_strict_pathway_features_are_built_by_lomo_folds_on_training_samples_and
     from genebench_assets.defs.pathways.assets import load_gene_sets
     from genebench_assets.science.pathways.gene_sets import map_ensembl_to_symbols
     from genebench_assets.science.pathways.pathway_scoring import gsva_with_reference
-    from genebench_assets.defs.tissue_inputs import load_tissue
+    from genebench_assets.defs.gating.tissue_inputs import load_tissue
 
     result = clone.tissue(TISSUE, TISSUE_ASSETS)
     assert result.success

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from genebench_assets.defs.settings import GenebenchSettings
+from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets_tests.defs.demo_graph import DemoGraph, materialized
 
 STUDIES = {("gastrocnemius", "RR-1"), ("gastrocnemius", "RR-9"), ("eye", "RR-1"), ("eye", "RR-3"),

@@ -1,7 +1,7 @@
-"""Code versions derived from the code an asset can call (defs/code_versions.py): set on every asset,
+"""Code versions derived from the code an asset can call (defs/lineage/code_versions.py): set on every asset,
 the same in every process, and changed exactly for the assets whose reachable functions, class methods
 or numerical libraries changed. The staleness these produce in Dagster, through the real graph, is
-tested in test_lineage.py."""
+tested in test_tracing.py."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from genebench_assets.definitions import defs
-from genebench_assets.defs import code_versions
+from genebench_assets.defs.lineage import code_versions
 from genebench_assets.defs.models import assets as model_assets
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PRINT_VERSIONS = r"""
 import json
 from genebench_assets.definitions import defs
@@ -62,7 +62,7 @@ def test_code_version_covers_the_science_it_runs_and_not_the_wiring():
     _, fold_science = code_versions.code_inputs_of(task_assets.__file__, "lomo_folds")
     assert {"genebench_assets.science.tasks.pathway_features",
             "genebench_assets.science.pathways.pathway_scoring"} <= set(fold_science)
-    assert not any(f.startswith("genebench_assets.defs.provenance") for f in functions)
+    assert not any(f.startswith("genebench_assets.defs.lineage.provenance") for f in functions)
     assert "genebench_assets.defs.tasks.assets:lomo_folds" not in functions  # an upstream asset is not its code
 
 

@@ -296,7 +296,7 @@ def execute_for_cli(defs: dg.Definitions, instance: dg.DagsterInstance, job_name
     if run_config_file not in _CLI_RUN_CONFIGS:
         import sys
 
-        from genebench_assets.defs.settings import GenebenchSettings
+        from genebench_assets.defs.runtime.settings import GenebenchSettings
         from genebench_assets.defs.sources.resources import OsdrSource
 
         settings = GenebenchSettings()

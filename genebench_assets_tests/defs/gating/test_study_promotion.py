@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from genebench_assets.defs.sources.resources import OsdrSource
-from genebench_assets.defs.tissue_inputs import load_tissue
+from genebench_assets.defs.gating.tissue_inputs import load_tissue
 from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
 from genebench_assets.science.osdr.study_catalog import load_catalog
 from genebench_assets.science.storage.atomic_files import sha256_file

@@ -13,7 +13,7 @@ from genebench_assets.science.osdr.study_catalog import StudyCatalog, load_catal
 from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.storage.table_store import TableStore
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 # Tables whose content depends on the protocol (seed / strict): stored under tables/<protocol>/, so
 # the two protocols' results stand side by side (issue 9). Per-study tables do not depend on it.
@@ -68,7 +68,7 @@ class GenebenchSettings(dg.ConfigurableResource):
     data_dir: str = Field(default_factory=default_data_dir)
     protocol: str = from_env("GENEBENCH_PROTOCOL", "strict")  # "seed" or "strict"
     # Empty: the packaged GeneLab benchmark v1 catalog. GENEBENCH_CATALOG also sets the tissue
-    # partitions (defs/partitions.py), so both always come from one catalog file.
+    # partitions (defs/runtime/partitions.py), so both always come from one catalog file.
     catalog_path: str = from_env("GENEBENCH_CATALOG", "")
 
     def catalog(self) -> StudyCatalog:

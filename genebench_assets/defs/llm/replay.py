@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from genebench_assets.defs.partition_range_io import contiguous_runs
+from genebench_assets.defs.runtime.partition_range_io import contiguous_runs
 from genebench_assets.defs.llm.assets import llm_model_partitions
 from genebench_assets.defs.llm.resources import SpaceOmicsBenchResource
 from genebench_assets.science.llm import leaderboard, replay
@@ -36,8 +36,8 @@ def replay_definitions() -> dg.Definitions:
     """The LLM track alone (what `llm_replay_job` needs): loads in a third of the time of the whole
     code location, which matters for a one-shot command. The UI uses the full definitions."""
     from genebench_assets.defs import llm
-    from genebench_assets.defs.jobs import llm_replay_job
-    from genebench_assets.defs.partition_range_io import PartitionRangeFilesystemIOManager
+    from genebench_assets.defs.runtime.jobs import llm_replay_job
+    from genebench_assets.defs.runtime.partition_range_io import PartitionRangeFilesystemIOManager
 
     return dg.Definitions.merge(llm.defs, dg.Definitions(
         jobs=[llm_replay_job], resources={"io_manager": PartitionRangeFilesystemIOManager()}))

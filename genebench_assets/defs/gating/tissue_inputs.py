@@ -36,7 +36,7 @@ def load_tissue(store: TableStore, catalog: StudyCatalog, tissue: str, *,
     """With `instance` (the tissue's entry point, lomo_folds): verify each study's blocking checks in
     the instance, promote the studies that pass, and fail naming any study that is blocked. Without:
     read the promoted versions and check they are the ones lomo_folds recorded, if it did."""
-    from genebench_assets.defs.study_promotion import promote_study
+    from genebench_assets.defs.gating.study_promotion import promote_study
 
     missions = catalog.missions_for(tissue)
     holdouts = catalog.holdout_missions(tissue)

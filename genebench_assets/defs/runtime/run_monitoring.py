@@ -20,11 +20,11 @@ from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
 POLL_INTERVAL_SECONDS = 5
 
 INSTANCE_YAML = f"""\
-# Written by genebench (genebench_assets/defs/run_monitoring.py). Run monitoring needs
+# Written by genebench (genebench_assets/defs/runtime/run_monitoring.py). Run monitoring needs
 # `dagster-daemon run` (started by `dagster dev`): a run whose worker died (e.g. SIGKILL) is marked
 # FAILURE within ~{POLL_INTERVAL_SECONDS} s; a run stuck starting or cancelling is ended after 60 s.
 run_launcher:
-  module: genebench_assets.defs.run_monitoring
+  module: genebench_assets.defs.runtime.run_monitoring
   class: LocalRunLauncher
 run_monitoring:
   enabled: true

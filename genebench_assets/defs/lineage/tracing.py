@@ -10,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 
-from genebench_assets.defs.provenance import raw_files_markdown
+from genebench_assets.defs.lineage.provenance import raw_files_markdown
 
 
 def partition_key(asset: str, partition: str) -> str | dg.MultiPartitionKey:

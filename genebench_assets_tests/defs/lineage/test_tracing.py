@@ -22,13 +22,13 @@ import dagster as dg
 import pytest
 
 from genebench_assets.definitions import defs
-from genebench_assets.defs.lineage import lineage_from_instance, render_lineage_text
+from genebench_assets.defs.lineage.tracing import lineage_from_instance, render_lineage_text
 from genebench_assets.science.storage.atomic_files import sha256_file
 from genebench_assets.science.storage.table_store import TableStore
 from genebench_assets_tests.defs.demo_graph import DemoGraph
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TISSUE, MISSIONS = "gastrocnemius", ["RR-1", "RR-5", "RR-9"]
 STUDY_ASSETS = ["raw_counts", "sample_metadata", "normalized_expression", "pathway_scores"]
 # DESeq2 and prerank GSEA (1000 permutations) are slow: one study is enough to see their lineage.
@@ -194,7 +194,7 @@ def test_the_audit_fails_on_the_old_declarations(graph):
 def test_release_assets_read_only_what_they_declare(tmp_path, monkeypatch):
     """The release source mode (published GeneLab files) on one (tissue, collection)."""
     from genebench_assets.defs.release.resources import ReleaseSettings
-    from genebench_assets.defs.settings import GenebenchSettings
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
     from genebench_assets_tests.conftest import shared_path
 
     release = shared_path("genelab_release")
@@ -223,7 +223,7 @@ from dagster._core.instance.ref import InstanceRef
 
 import genebench_assets
 from genebench_assets.definitions import defs
-from genebench_assets.defs.lineage import stale_partitions
+from genebench_assets.defs.lineage.tracing import stale_partitions
 from genebench_assets_tests.defs.demo_graph import DemoGraph
 
 

@@ -36,7 +36,7 @@ def provenance_metadata(
 
 
 def _running_code_version() -> str | None:
-    """The Dagster code version of the asset being materialized (defs/code_versions.py), so the
+    """The Dagster code version of the asset being materialized (defs/lineage/code_versions.py), so the
     provenance names the code that made the table; None outside a run."""
     try:
         context = dg.AssetExecutionContext.get()

@@ -11,8 +11,8 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from genebench_assets.defs.partitions import pair_of
-from genebench_assets.defs.provenance import provenance_metadata
+from genebench_assets.defs.runtime.partitions import pair_of
+from genebench_assets.defs.lineage.provenance import provenance_metadata
 from genebench_assets.science.storage.table_store import TableStore
 
 
@@ -72,7 +72,7 @@ class StudyPartition:
                    context.asset_key.to_user_string())
 
     def read(self, asset: str) -> pd.DataFrame:
-        from genebench_assets.defs.study_promotion import GATED_ASSETS, require_verified
+        from genebench_assets.defs.gating.study_promotion import GATED_ASSETS, require_verified
 
         if self.instance is not None and asset in GATED_ASSETS and asset != self.reader:
             require_verified(self.instance, self.store, asset, self.tissue, self.mission)

@@ -6,7 +6,7 @@ import time
 
 import dagster as dg
 
-from genebench_assets.defs.progress import log_progress, progress_message
+from genebench_assets.defs.runtime.progress import log_progress, progress_message
 
 
 def test_message_has_count_elapsed_and_remaining():
@@ -46,7 +46,7 @@ def test_progress_lines_reach_the_dagster_run_log():
 
 
 def test_weighted_progress_estimates_from_the_work_done_and_thins_by_time():
-    from genebench_assets.defs.progress import Progress
+    from genebench_assets.defs.runtime.progress import Progress
 
     logged = []
 
@@ -69,7 +69,7 @@ def test_terminal_progress_without_a_terminal_prints_plain_lines(capsys):
     import io
     import sys
 
-    from genebench_assets.defs.progress import TerminalProgress
+    from genebench_assets.defs.runtime.progress import TerminalProgress
 
     out = io.StringIO()
     p = TerminalProgress(2, stream=out, tty=False)
@@ -86,7 +86,7 @@ def test_terminal_progress_on_a_terminal_draws_a_bar_and_keeps_run_logs_off_it(t
     import io
     import sys
 
-    from genebench_assets.defs.progress import TerminalProgress
+    from genebench_assets.defs.runtime.progress import TerminalProgress
 
     out, log = io.StringIO(), tmp_path / "console.log"
     p = TerminalProgress(3, stream=out, tty=True, log_path=log)
@@ -107,7 +107,7 @@ def test_terminal_progress_shows_why_the_command_stopped(tmp_path, capsys):
 
     import pytest
 
-    from genebench_assets.defs.progress import TerminalProgress
+    from genebench_assets.defs.runtime.progress import TerminalProgress
 
     p = TerminalProgress(2, stream=io.StringIO(), tty=True, log_path=tmp_path / "console.log")
     with pytest.raises(SystemExit):

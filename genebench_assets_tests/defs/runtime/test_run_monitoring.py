@@ -17,11 +17,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from genebench_assets.defs.run_monitoring import INSTANCE_YAML, POLL_INTERVAL_SECONDS
+from genebench_assets.defs.runtime.run_monitoring import INSTANCE_YAML, POLL_INTERVAL_SECONDS
 from genebench_assets_tests.e2e.dagster_server import descendants
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 
 

@@ -1,4 +1,4 @@
-"""What `genebench materialize` says about a run (defs/run_report.py, issue 25).
+"""What `genebench materialize` says about a run (defs/runtime/run_report.py, issue 25).
 
 - A failed check of severity ERROR makes the run not ok, blocking or not: `genebench materialize`
   names it in the run's lines and in its final summary, and exits non-zero (here through the real
@@ -15,7 +15,7 @@ import gzip
 import dagster as dg
 import pytest
 
-from genebench_assets.defs.run_report import failed_error_checks, failure_lines, run_outcome
+from genebench_assets.defs.runtime.run_report import failed_error_checks, failure_lines, run_outcome
 from genebench_assets.defs.sources.resources import OsdrSource
 from genebench_assets.science.osdr.demo_simulator import write_demo_mirror
 from genebench_assets.science.osdr.study_catalog import load_catalog
@@ -62,7 +62,7 @@ def test_a_failed_warn_check_alone_keeps_the_run_ok():
 
 def test_genebench_materialize_names_the_failed_error_check_and_exits_non_zero(tmp_path, monkeypatch, capsys):
     from genebench_assets import cli
-    from genebench_assets.defs import execution
+    from genebench_assets.defs.runtime import execution
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("GENEBENCH_DATA_DIR", str(tmp_path / "data"))

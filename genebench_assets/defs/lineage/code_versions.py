@@ -40,9 +40,9 @@ from pathlib import Path
 PACKAGE = "genebench_assets"
 SCIENCE = f"{PACKAGE}.science"
 DEFS = f"{PACKAGE}.defs"
-ROOT = Path(__file__).resolve().parents[1]  # the genebench_assets package directory
+ROOT = Path(__file__).resolve().parents[2]  # the genebench_assets package directory
 # Defs modules that only shape metadata for the UI (provenance, lineage tables): not the data.
-METADATA_ONLY = {f"{DEFS}.provenance", f"{DEFS}.lineage", f"{DEFS}.code_versions"}
+METADATA_ONLY = {f"{DEFS}.lineage.provenance", f"{DEFS}.lineage.tracing", f"{DEFS}.lineage.code_versions"}
 # Import name -> distribution of the libraries that compute results: a new version can move numbers
 # (scikit-learn 1.9 alone moved RandomForest AUROCs by up to 0.16), so it is part of the version of
 # every asset whose reachable code imports the library.
