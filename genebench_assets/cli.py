@@ -105,13 +105,16 @@ def _catalog():
     """The catalog the command needs (GENEBENCH_CATALOG and catalog additions); one line when bad."""
     from genebench_assets.science.osdr.study_catalog import CatalogError, load_catalog
 
-    try:
-        load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)  # fast: before Dagster is imported
-        from genebench_assets.defs.runtime.settings import GenebenchSettings
+    from genebench_assets.science.osdr.catalog_additions import load_additions
+    from genebench_assets.science.storage.data_dir import default_data_dir
 
-        return GenebenchSettings().catalog()  # with catalog_additions.json
+    try:  # what GenebenchSettings().catalog() reads, without importing Dagster (fast refusals)
+        base = load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)
+        return base.with_studies(load_additions(Path(default_data_dir())))  # with catalog_additions.json
     except CatalogError as exc:
         raise UsageError(f"catalog: {exc}") from None
+    except ValueError as exc:  # GENEBENCH_DATA_DIR with another protocol than file:// (not a CatalogError)
+        raise UsageError(str(exc)) from None
 
 
 def _instance():
@@ -121,8 +124,11 @@ def _instance():
     os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
-    if not settings.exists() or not settings.read_text().strip():
-        # Run monitoring on, so a killed run ends FAILED (a user's own dagster.yaml is left alone).
+    text = settings.read_text() if settings.exists() else ""
+    # Ours when empty or written by an earlier genebench (refreshed: telemetry setting added)
+    if not text.strip() or (text.startswith("# Written by genebench") and "telemetry:" not in text):
+        # Run monitoring on, so a killed run ends FAILED; telemetry off, so no banner on the first
+        # command (a user's own dagster.yaml is left alone).
         from genebench_assets.defs.runtime.run_monitoring import INSTANCE_YAML
 
         settings.write_text(INSTANCE_YAML)
@@ -140,16 +146,37 @@ def _defs():
     return defs
 
 
+def _model_options_to_env(args: argparse.Namespace) -> None:
+    """--model-spec NAME=MODULE:FACTORY (repeatable) and --seeds 42,43 into GENEBENCH_MODEL_SPECS /
+    GENEBENCH_SEEDS, checked first (one line when bad; science/models/plugins.py)."""
+    specs = list(getattr(args, "model_spec", None) or [])
+    if specs:
+        from genebench_assets.science.models.plugins import PluginError, parse_spec
+
+        try:
+            [parse_spec(t) for t in specs]
+        except PluginError as exc:
+            raise UsageError(f"--model-spec: {exc}") from None
+        os.environ["GENEBENCH_MODEL_SPECS"] = ",".join(specs)
+    if getattr(args, "seeds", None):
+        os.environ["GENEBENCH_SEEDS"] = ",".join(str(x) for x in args.seeds)
+
+
+def seed_list(text: str) -> list[int]:
+    """--seeds: comma-separated whole numbers >= 0, e.g. 42,43,44."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts or len(parts) > 100 or not all(p.isdigit() and len(p) <= 10 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected seeds like 42,43,44, got {text[:40]!r}")
+    return list(dict.fromkeys(int(p) for p in parts))
+
+
 def cmd_materialize(args: argparse.Namespace) -> int:
     """Materialize the catalog, every real study partition, then every tissue, in-process."""
-    import dagster as dg
-
-    from genebench_assets.defs.runtime.settings import GenebenchSettings
-
     if args.source:
         os.environ["GENEBENCH_SOURCE"] = args.source
     if args.protocol:  # before the definitions are imported: their resources read it at construction
         os.environ["GENEBENCH_PROTOCOL"] = args.protocol
+    _model_options_to_env(args)  # --model-spec, --seeds (issue 20): read by ModelSettings
     t0 = time.perf_counter()
     if args.run_config:  # the guarded read first (no alias bomb, no duplicate key), before Dagster is imported
         from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, load_yaml
@@ -169,6 +196,10 @@ def cmd_materialize(args: argparse.Namespace) -> int:
             read_run_config_file(args.run_config)
         except RunConfigError as exc:
             raise UsageError(f"--run-config {exc}") from None
+    import dagster as dg  # only now: every argument and input file above is checked without it
+
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
+
     instance = _instance()
     defs = _defs()
     tissues = args.tissue or list(catalog.tissues)
@@ -179,7 +210,8 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     done = [0]
     from genebench_assets.defs.runtime.progress import TerminalProgress
 
-    # On a terminal: a progress bar under the runs' lines (the runs' console log goes to a file there).
+    # On a terminal: a progress bar under the runs' lines; with or without one, the runs' console log
+    # goes to a file, so CI logs and `nohup` get the same concise lines as a terminal.
     progress = TerminalProgress(total, log_path=Path(os.environ["DAGSTER_HOME"]) / "materialize_console.log")
 
     from genebench_assets.defs.runtime.execution import execute_for_cli
@@ -206,6 +238,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         return ok
 
     print(f"genebench: materializing into {GenebenchSettings().data_dir} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    print(f"genebench: Dagster's event log goes to {progress.log_path} (all events: the UI)", flush=True)
     if not run("catalog_job", None, "catalog + gene sets"):
         progress.close()
         return 1
@@ -245,6 +278,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_reproduce_analyses(args: argparse.Namespace) -> int:
+    """Issue 21: pathway coefficients / SHAP and multi_db_comparison.json (defs/analyses/reproduce.py)."""
+    from genebench_assets.defs.analyses.reproduce import analyses_definitions, reproduce_analyses
+
+    return reproduce_analyses(_instance(), analyses_definitions(), release=Path(args.release), out=Path(args.out))
+
+
 def cmd_reproduce_categories(args: argparse.Namespace) -> int:
     from genebench_assets.defs.categories.reproduce import reproduce_categories
 
@@ -260,6 +300,9 @@ def cmd_reproduce_spaceomicsbench(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from genebench_assets.science.inputs.guarded_files import LIMITS, InputFileError, check_file
+
+    if getattr(args, "embeddings", None) or not args.submission:  # issue 20: a probe on embeddings
+        return cmd_evaluate_embeddings(args)
 
     try:  # before the scoring code is imported: a FIFO, a device or an oversized file is refused at once
         check_file(args.submission, max_bytes=args.max_bytes or LIMITS["submission"], hint="raise it with --max-bytes")
@@ -289,13 +332,39 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return evaluate_submission_cli(args)
 
 
+def cmd_evaluate_embeddings(args: argparse.Namespace) -> int:
+    """`genebench evaluate --embeddings FILE.parquet --task A4`: a linear probe through the folds (issue 20)."""
+    if bool(args.submission) == bool(args.embeddings):
+        raise UsageError("give exactly one of --submission FILE.json or --embeddings FILE.parquet")
+    if args.benchmark != "genelab" or args.release:  # the probe runs on the materialized benchmark's folds
+        extra = "--release" if args.release else f"--benchmark {args.benchmark}"
+        raise UsageError(f"--embeddings scores the materialized GeneLab folds (`genebench materialize`); drop {extra}")
+    from genebench_assets.science.inputs.guarded_files import InputFileError, check_file
+
+    try:  # a FIFO, a device or an oversized file is refused before Dagster is imported
+        check_file(args.embeddings, max_bytes=args.max_bytes or 500 * 1024 * 1024, hint="raise it with --max-bytes")
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    from genebench_assets.defs.evaluation.embeddings import EmbeddingsUsageError, evaluate_embeddings_cli
+
+    try:
+        return evaluate_embeddings_cli(args, instance=_instance(), catalog=_catalog())
+    except EmbeddingsUsageError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_export_tokens(args: argparse.Namespace) -> int:
+    """Per fold, each sample's genes ranked Geneformer-style with training-sample medians (issue 20)."""
+    from genebench_assets.defs.evaluation.embeddings import EmbeddingsUsageError, export_tokens_cli
+
+    try:
+        return export_tokens_cli(args, instance=_instance(), catalog=_catalog())
+    except EmbeddingsUsageError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_lineage(args: argparse.Namespace) -> int:
-    from genebench_assets.defs.lineage.tracing import lineage_from_instance, render_lineage_text
-    from genebench_assets.science.osdr.study_catalog import load_catalog
-
-    from genebench_assets.defs.lineage.tracing import LineageArgumentError
-
-    from genebench_assets.science.osdr.study_catalog import CatalogError
+    from genebench_assets.science.osdr.study_catalog import CatalogError, load_catalog
 
     try:
         catalog = load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)
@@ -307,8 +376,17 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     tissue = task_to_tissue[args.task]
     from genebench_assets.science.models.classifiers import MODEL_NAMES
 
-    if args.model not in MODEL_NAMES:
-        raise UsageError(f"--model {args.model!r:.60} is not a model; known: {list(MODEL_NAMES)}")
+    from genebench_assets.science.models.plugins import NAME_PATTERN, PluginError, configured_specs, split_specs
+
+    try:  # plug-ins configured here (GENEBENCH_MODEL_SPECS, installed entry points) are models too
+        plugin_names = [p.name for p in configured_specs(split_specs(os.environ.get("GENEBENCH_MODEL_SPECS", "")))]
+    except PluginError as exc:
+        raise UsageError(f"GENEBENCH_MODEL_SPECS: {exc}") from None
+    known_models = [*MODEL_NAMES, *plugin_names]
+    # A plug-in name run with --model-spec earlier is looked up in the recorded evaluation (one line if absent).
+    if args.model not in known_models and not args.model.startswith("positive_control:") \
+            and not NAME_PATTERN.match(args.model):
+        raise UsageError(f"--model {args.model!r:.60} is not a model; known: {known_models}")
     fold = None
     if args.fold:
         mission = args.fold.removeprefix("fold_").removesuffix("_test").removesuffix("_holdout")
@@ -325,6 +403,9 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     if args.release:
         asset = "release_evaluation"
         tissue = f"{tissue}|{args.db}" if args.db else tissue
+    # Dagster and the code location only now, after every argument is checked (fast refusals).
+    from genebench_assets.defs.lineage.tracing import LineageArgumentError, lineage_from_instance, render_lineage_text
+
     try:
         chain = lineage_from_instance(_instance(), tissue=tissue, model=args.model, fold=fold,
                                       feature_set=args.features, evaluation_asset=asset)
@@ -408,6 +489,97 @@ def cmd_llm_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- issue 20: list / results / report / cite (docs/results.md) -------------------------------------
+def _results_dirs() -> dict:
+    from genebench_assets.science.results.published import default_published_dir, default_spaceomicsbench_dir
+
+    return {"published_dir": default_published_dir(), "soma_dir": default_spaceomicsbench_dir()}
+
+
+def _results_data_dir() -> str:
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
+
+    return GenebenchSettings().data_dir
+
+
+def _read_results(benchmark=None, task=None) -> list[dict]:
+    from genebench_assets.science.results.commands import records
+    from genebench_assets.science.results.record import RecordError
+
+    try:
+        return records(_results_data_dir(), benchmark, task)
+    except RecordError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _catalog_light():
+    from genebench_assets.science.osdr.study_catalog import CatalogError, load_catalog
+
+    try:
+        return load_catalog(os.environ.get("GENEBENCH_CATALOG") or None)
+    except CatalogError as exc:
+        raise UsageError(f"catalog: {exc}") from None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from genebench_assets.science.benchmarks.task_registry import TASK_FIELDS
+    from genebench_assets.science.results import commands as rc
+
+    if args.what == "tasks":
+        rows, fields = rc.list_tasks(_catalog_light(), args.benchmark, **_results_dirs()), TASK_FIELDS
+    elif args.what == "models":
+        rows, fields = rc.list_models(args.benchmark, _read_results(args.benchmark)), rc.MODEL_FIELDS
+    else:
+        rows, fields = rc.list_results(_read_results(args.benchmark)), rc.RESULT_FIELDS
+    print(rc.to_json(rows) if args.json else rc.render_rows(rows, fields))
+    return 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from genebench_assets.science.results import commands as rc
+    from genebench_assets.science.results.leaderboard import leaderboard, render_table
+
+    recs = _read_results(args.benchmark, args.task)
+    rows = leaderboard(args.benchmark, args.task, recs, include_published=not args.no_published, **_results_dirs())
+    if args.json:
+        print(rc.to_json({"benchmark": args.benchmark, "task": args.task, "rows": rows}))
+    elif not rows:
+        print(f"no results for {args.benchmark} {args.task}: no record and no published file holds it")
+    else:
+        print(f"{args.benchmark} {args.task}: {len(recs)} record(s) beside the published baselines\n" + render_table(rows))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from genebench_assets.science.results import commands as rc
+    from genebench_assets.science.results.report import render_report, write_report
+
+    dirs = _results_dirs()
+    data_dir = _results_data_dir()
+    tasks = rc.list_tasks(_catalog_light(), None, **dirs)
+    audits = sorted(str(p) for p in Path(data_dir).glob("**/leakage_audit.md"))[:20]
+    html = render_report(_read_results(), tasks, data_dir=data_dir, audit_files=audits, **dirs)
+    print(f"wrote {write_report(args.out, html)}")
+    return 0
+
+
+def cmd_cite(args: argparse.Namespace) -> int:
+    from genebench_assets.science.results.commands import cite_text, to_json
+
+    text, accessions = cite_text(_catalog_light(), args.task, args.benchmark)
+    if args.benchmark == "genelab" and not accessions:
+        catalog = _catalog_light()
+        if args.task not in catalog.task_ids.values():
+            from genebench_assets.science.benchmarks.task_registry import all_tasks
+
+            known = [t.task for t in all_tasks(catalog, benchmark="genelab", **_results_dirs())]
+            if args.task not in known:
+                raise UsageError(f"--task {args.task!r:.40} is not a GeneLab task; known: {known}")
+    print(to_json({"task": args.task, "benchmark": args.benchmark, "text": text, "accessions": accessions})
+          if args.json else text)
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error in ONE line (`genebench evaluate: argument --n-bootstrap: ...`), exit 2."""
 
@@ -424,6 +596,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--source", choices=["demo", "osdr", "mirror"], help="override GENEBENCH_SOURCE")
     m.add_argument("--protocol", choices=["strict", "seed"],
                    help="override GENEBENCH_PROTOCOL; each protocol's tissue tables are kept under tables/<protocol>/")
+    m.add_argument("--model-spec", action="append", metavar="NAME=MODULE:FACTORY",
+                   help="also run this model plug-in (repeatable; docs/models.md)")
+    m.add_argument("--seeds", type=seed_list, metavar="42,43,...",
+                   help="run every model's fits once per seed (default 42); the summary gives mean ± sd")
     m.add_argument("--nes", action="store_true",
                    help="also DESeq2 -> prerank NES -> NES conservation (slow: pydeseq2 fits every gene)")
     m.add_argument("--categories", action="store_true",
@@ -446,6 +622,10 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--release", required=True, type=existing_dir, help="the GeneLab benchmark release directory")
     rc.add_argument("--out", required=True, type=output_dir, help="where the four published-layout JSON files are written")
     rc.set_defaults(func=cmd_reproduce_categories)
+    ra = rsub.add_parser("analyses", help="pathway coefficients / SHAP per fold and multi_db_comparison.json (issue 21)")
+    ra.add_argument("--release", required=True, type=existing_dir, help="the GeneLab benchmark release directory")
+    ra.add_argument("--out", required=True, type=output_dir, help="where the published-layout JSON files are written")
+    ra.set_defaults(func=cmd_reproduce_analyses)
     so = rsub.add_parser("spaceomicsbench", help="SpaceOmicsBench's 21 ML tasks x 7 baselines (SPEC §12, issue 12)")
     so.add_argument("--data", required=True, type=existing_dir, help="the SpaceOmicsBench directory (tasks/, splits/, data/)")
     so.add_argument("--protocol", required=True, choices=["seed", "strict"])
@@ -455,7 +635,11 @@ def build_parser() -> argparse.ArgumentParser:
     so.set_defaults(func=cmd_reproduce_spaceomicsbench)
 
     e = sub.add_parser("evaluate", help="validate and score a submission JSON (SPEC §7)")
-    e.add_argument("--submission", required=True)
+    e.add_argument("--submission", help="a submission JSON (or --embeddings)")
+    e.add_argument("--embeddings", metavar="FILE.parquet",
+                   help="one embedding row per sample id: a linear probe through the materialized folds (issue 20)")
+    e.add_argument("--published", type=existing_dir,
+                   help="with --embeddings: folder of geneformer_mouse_gf_<task>_lomo_results.json (default: shared data)")
     e.add_argument("--task", required=True, type=task_id_arg, help="A1 .. A6, or B1 .. B6 (pair_{TRAIN}_{TEST} folds)")
     e.add_argument("--n-bootstrap", type=positive_int, default=None, help="bootstrap draws per fold (default 2000)")
     e.add_argument("--n-permutations", type=positive_int, default=None, help="permutations per fold (default 1000)")
@@ -483,6 +667,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--tissue", action="append", type=tissue_arg, help="only this tissue (repeatable)")
     x.add_argument("--features", action="store_true", help="also train_X.csv / test_X.csv (log2, selected genes)")
     x.set_defaults(func=cmd_export_folds)
+    tk = sub.add_parser("export-tokens", help="per fold, Geneformer-style rank tokens (training-sample medians)")
+    tk.add_argument("--task", required=True, type=task_id_arg, help="A1 .. A6")
+    tk.add_argument("--out", required=True, type=output_dir, help="writes OUT/<task>/<fold_id>/tokens.parquet + manifest")
+    tk.add_argument("--top-n", type=positive_int, default=2048, help="genes per sample (default 2048)")
+    tk.set_defaults(func=cmd_export_tokens)
 
     llm = sub.add_parser("llm", help="SpaceOmicsBench LLM question bank")
     llm_sub = llm.add_subparsers(dest="what", required=True)
@@ -492,14 +681,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo-publish", help="publish the demo's held-back study (a new thymus mission)")
     d.set_defaults(func=cmd_demo_publish)
+
+    ls_ = sub.add_parser("list", help="tasks, models or stored results (docs/results.md)")
+    ls_.add_argument("what", choices=["tasks", "models", "results"])
+    ls_.add_argument("--benchmark", choices=["genelab", "spaceomicsbench", "llm"])
+    ls_.add_argument("--json", action="store_true", help="stable JSON (keys documented in docs/results.md)")
+    ls_.set_defaults(func=cmd_list)
+    rs = sub.add_parser("results", help="a task's leaderboard: results records beside the published baselines")
+    rs.add_argument("--task", required=True, type=task_id_arg)
+    rs.add_argument("--benchmark", choices=["genelab", "spaceomicsbench", "llm"], default="genelab")
+    rs.add_argument("--no-published", action="store_true", help="only the stored results records")
+    rs.add_argument("--json", action="store_true")
+    rs.set_defaults(func=cmd_results)
+    rp = sub.add_parser("report", help="write DIR/index.html: tasks, leaderboards, ROC plots, seed vs strict")
+    rp.add_argument("--out", required=True, type=output_dir)
+    rp.set_defaults(func=cmd_report)
+    ct = sub.add_parser("cite", help="the references and OSDR accessions behind a task")
+    ct.add_argument("--task", required=True, type=task_id_arg)
+    ct.add_argument("--benchmark", choices=["genelab", "spaceomicsbench"], default="genelab")
+    ct.add_argument("--json", action="store_true")
+    ct.set_defaults(func=cmd_cite)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def quiet_dagster_notices() -> None:
+    """Dagster's BetaWarning / PreviewWarning about our own definitions are not for the user of a command:
+    ignored by category, nothing else (other warnings and every error still show). The classes are
+    `dagster.BetaWarning` / `dagster.PreviewWarning`, defined in `dagster_shared.utils.warnings`: imported
+    from there they cost 30 ms instead of Dagster's 3 s, so refusals stay fast (test_cli_quiet.py checks
+    they are the same classes)."""
     import warnings
 
-    # Dagster's beta / preview notices about our own definitions are not for the user of the command.
-    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
+    from dagster_shared.utils.warnings import BetaWarning, PreviewWarning
+
+    for category in (BetaWarning, PreviewWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_dagster_notices()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -6,8 +6,11 @@ import dagster as dg
 
 from genebench_assets.defs import evaluation, expression, llm, models, pathways, refresh, release, sources, tasks
 from genebench_assets.defs import categories
+from genebench_assets.defs import analyses
 from genebench_assets.defs import transfer
 from genebench_assets.defs import spaceomicsbench
+from genebench_assets.defs import results
+from genebench_assets.defs.analyses import calibration as analyses_calibration
 from genebench_assets.defs.gating.contracts import with_contracts
 from genebench_assets.defs.runtime.execution import genebench_executor
 from genebench_assets.defs.runtime.jobs import JOBS
@@ -28,11 +31,14 @@ defs = with_contracts(dg.Definitions.merge(
     evaluation.defs,
     refresh.defs,
     release.defs,
+    analyses.defs,
     categories.defs,
     transfer.defs,
     spaceomicsbench.defs,
+    results.defs,
     llm.defs,
     text_track.text_track_defs,
+    analyses_calibration.defs,
     dg.Definitions(
         jobs=JOBS,
         executor=genebench_executor,  # run config picks multiprocess (default) / in_process / dask / k8s

@@ -23,12 +23,18 @@ def test_assets_jobs_sensors():
             "differential_expression", "pathway_nes", "nes_conservation", "lomo_folds", "model_predictions",
             "evaluation_summary", "release_fold_features", "release_predictions", "release_evaluation",
             "llm_question_bank", "llm_answers", "llm_judge_scores", "llm_leaderboard", "text_llm_predictions",
+            # issue 21: the second judge and the inter-judge agreement
+            "llm_judge2_scores", "llm_judge_agreement",
             # issue 11: categories on the release
             "cross_tissue_pathway_transfer", "condition_prediction_pathway", "j5_pathway_lomo",
             "nes_conservation_vs_transfer", "category_published_files", "leakage_audit",
             # issue 12: SpaceOmicsBench ML tasks
             "soma_task_definition", "soma_task_data", "soma_split_folds", "soma_predictions", "soma_evaluation",
             "soma_leaderboard",
+            # issue 20: leaderboards of the results records beside the published baselines
+            "genelab_leaderboard", "spaceomicsbench_results_leaderboard",
+            # issue 21: analyses (interpretation and multi-database on the release; holdout, calibration, within-LOO)
+            "release_pathway_interpretation", "multi_db_comparison", "holdout_calibration", "within_mission_loo",
             # issue 11: gene-level Category B and the negative controls
             "transfer_pair_folds", "transfer_predictions", "transfer_evaluation", "negative_controls",
             "nes_conservation_vs_b_transfer",

@@ -1,4 +1,4 @@
-"""Every command the README prints works as printed, at the cheap level: each `genebench ...` command
+"""Every command the README (and the docs/ topic pages it links) prints works as printed, at the cheap level: each `genebench ...` command
 (in code blocks and in `backticks`) parses with the real argument parser, with its optional `[...]`
 parts both left out and included, and each distinct subcommand's --help runs as a real process.
 (`genebench llm replay` itself is run by defs/llm/test_replay.py; materialize by the demo tests.)"""
@@ -16,11 +16,14 @@ from genebench_assets.cli import build_parser
 from genebench_assets_tests.conftest import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+# The topic pages the README links to print commands too; they are held to the same rule.
+TOPIC_PAGES = ("ui", "sources", "inputs", "outputs", "refresh", "categories", "spaceomicsbench", "llm", "deployment")
+DOCS = "\n".join((REPO_ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8") for page in TOPIC_PAGES)
 
 
 def readme_genebench_commands() -> list[str]:
     found = []
-    for line in README.splitlines():
+    for line in (README + "\n" + DOCS).splitlines():
         for m in re.finditer(r"(?:\.venv/bin/)?\bgenebench ((?:[a-z][\w-]*)(?:[^`#&]*))", line):
             cmd = m.group(1).strip().rstrip(".,;:)")
             if line.lstrip().startswith(("#", "-")) and "`" not in line:

@@ -86,8 +86,13 @@ PREDICTIONS = pa.DataFrameSchema(
         "fold_id": pa.Column(str), "test_mission": pa.Column(str), "feature_set": pa.Column(str),
         "model": pa.Column(str), "sample_id": pa.Column(str),
         "score": pa.Column(float, FINITE, nullable=False),
+        # only with more than one seed (ModelSettings.seeds): each seed a full run of the fits
+        "seed": pa.Column(int, required=False),
     },
-    unique=["fold_id", "feature_set", "model", "sample_id"],
+    # unique per (fold, feature set, model, sample) and, when there is a seed column, per seed
+    checks=pa.Check(lambda df: not df.duplicated([c for c in ("fold_id", "feature_set", "model", "sample_id", "seed")
+                                                  if c in df.columns]).any(),
+                    name="unique_per_fold_feature_set_model_sample_seed"),
 )
 
 # Which contract each stored asset's tables follow (TableStore asset names).

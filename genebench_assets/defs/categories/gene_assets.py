@@ -13,6 +13,7 @@ from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.runtime.partitions import tissue_partitions
 from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.science.categories import condition_prediction, cross_tissue
+from genebench_assets.science.markdown_tables import markdown_table
 from genebench_assets.science.protocols import PROTOCOLS
 
 GENE_FOLDS = "cross_tissue_gene_folds"
@@ -136,7 +137,8 @@ def cross_tissue_gene_transfer(context: dg.AssetExecutionContext, settings: Gene
     for protocol in PROTOCOLS:
         doc[protocol] = {m: cross_tissue_genes.fit_evaluate(folds[protocol][m], train, test) for m in METHODS}
     path = _write(settings, GENE_TRANSFER, task_id, doc)
-    rows = ["| method | seed AUROC | strict AUROC | strict - seed | genes seed / strict | note |", "|---|---|---|---|---|---|"]
+    rows = []
+
     def fmt(v, spec=".3f"):
         return "–" if v is None else format(v, spec)
 
@@ -145,10 +147,11 @@ def cross_tissue_gene_transfer(context: dg.AssetExecutionContext, settings: Gene
         diff = None if s["auroc"] is None or t["auroc"] is None else t["auroc"] - s["auroc"]
         note = "; ".join(x for x in (s.get("flag"), s.get("not_computed") and f"seed: {s['not_computed']}",
                                      t.get("not_computed") and f"strict: {t['not_computed']}") if x) or "-"
-        rows.append(f"| {m} | {fmt(s['auroc'])} | {fmt(t['auroc'])} | {fmt(diff, '+.3f')} | "
-                    f"{s['n_features']} / {t['n_features']} | {note} |")
+        rows.append([m, fmt(s["auroc"]), fmt(t["auroc"]), fmt(diff, "+.3f"), f"{s['n_features']} / {t['n_features']}", note])
+    side_by_side = markdown_table(
+        ["method", "seed AUROC", "strict AUROC", "strict - seed", "genes seed / strict", "note"], rows)
     return dg.MaterializeResult(metadata={
-        "path": str(path), "side_by_side": dg.MetadataValue.md("\n".join(rows)),
+        "path": str(path), "side_by_side": dg.MetadataValue.md(side_by_side),
         **{f"auroc_{m}_{p}": doc[p][m]["auroc"] if doc[p][m]["auroc"] is not None else float("nan")
            for p in PROTOCOLS for m in METHODS}})
 
@@ -174,11 +177,12 @@ def j5_gene_vs_pathway(context: dg.AssetExecutionContext, settings: GenebenchSet
                          "GENEBENCH_FEATURE_SETS=genes,pathways")
     doc = {"tissue": tissue, "protocol": settings.protocol, **result}
     path = _write(settings, "j5_gene_vs_pathway", f"{settings.protocol}/{tissue}", doc)
-    rows = ["| model | gene mean AUROC | pathway mean AUROC | pathway - gene |", "|---|---|---|---|"]
-    rows += [f"| {m} | {r['gene_mean_auroc']:.3f} | {r['pathway_mean_auroc']:.3f} | {r['difference']:+.3f} |"
-             for m, r in result["models"].items()]
+    side_by_side = markdown_table(
+        ["model", "gene mean AUROC", "pathway mean AUROC", "pathway - gene"],
+        [[m, f"{r['gene_mean_auroc']:.3f}", f"{r['pathway_mean_auroc']:.3f}", f"{r['difference']:+.3f}"]
+         for m, r in result["models"].items()])
     return dg.MaterializeResult(metadata={"path": str(path), "protocol": settings.protocol,
-                                          "side_by_side": dg.MetadataValue.md("\n".join(rows))})
+                                          "side_by_side": dg.MetadataValue.md(side_by_side)})
 
 
 d_task_tissue = dg.StaticPartitionMapping({

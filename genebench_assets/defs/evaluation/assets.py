@@ -12,19 +12,17 @@ from genebench_assets.defs.runtime.partitions import study_rollup_condition, tis
 from genebench_assets.defs.lineage.provenance import provenance_metadata
 from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.defs.gating.tissue_inputs import lomo_folds_data_version, read_checked_folds
+from genebench_assets.science.markdown_tables import markdown_table
 
 
 def task_markdown(tasks: pd.DataFrame, task_id: str, tissue: str, simulated: bool) -> str:
     head = f"### {task_id} {tissue} — LOMO" + (" (SIMULATED demo data)" if simulated else "")
-    lines = [head, "", "| features | model | mean AUROC | mean CI lower | mean p | pooled AUROC [95% CI] | GO |",
-             "|---|---|---|---|---|---|---|"]
-    for _, r in tasks.iterrows():
-        lines.append(
-            f"| {r['feature_set']} | {r['model']} | {r['mean_auroc']:.3f} | {r['mean_ci_lower']:.3f} | "
-            f"{r['mean_perm_p']:.3f} | {r['pooled_auroc']:.3f} [{r['pooled_ci_lower']:.3f}, {r['pooled_ci_upper']:.3f}] | "
-            f"{'GO' if r['go'] else 'NO-GO'} |"
-        )
-    return "\n".join(lines)
+    table = markdown_table(
+        ["features", "model", "mean AUROC", "mean CI lower", "mean p", "pooled AUROC [95% CI]", "GO"],
+        [[r["feature_set"], r["model"], f"{r['mean_auroc']:.3f}", f"{r['mean_ci_lower']:.3f}", f"{r['mean_perm_p']:.3f}",
+          f"{r['pooled_auroc']:.3f} [{r['pooled_ci_lower']:.3f}, {r['pooled_ci_upper']:.3f}]",
+          "GO" if r["go"] else "NO-GO"] for _, r in tasks.iterrows()])
+    return "\n".join([head, "", table])
 
 
 @dg.asset(
@@ -87,18 +85,21 @@ def evaluation_summary(context: dg.AssetExecutionContext, settings: GenebenchSet
     bracket, bracket_problems = controls_bracket_by_feature_set(tasks)
     metadata["controls_bracket"] = dg.MetadataValue.json(bracket)
     metadata["controls_bracket_problems"] = dg.MetadataValue.json(bracket_problems)
+    # Issue 20: one results record per (feature set, model) in <data_dir>/results/genelab/<task>/ (docs/results.md).
+    from genebench_assets.defs.results.records import write_evaluation_records
+
+    metadata["results_records"] = write_evaluation_records(
+        settings, store, tissue, task_id, per_fold, tasks, preds, lomo_labels, upstream[1]["data_version"],
+        context.assets_def.code_versions_by_key.get(context.asset_key) or "unknown")
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=metadata)
 
 
 def _per_fold_md(per_fold: pd.DataFrame) -> str:
-    lines = ["| features | model | fold | AUROC [95% CI] | p | n test (F/G) |", "|---|---|---|---|---|---|"]
-    for _, r in per_fold.iterrows():
-        lines.append(
-            f"| {r['feature_set']} | {r['model']} | {r['fold_id']} | {r['auroc']:.3f} "
-            f"[{r['ci_lower']:.3f}, {r['ci_upper']:.3f}] | {r['perm_p']:.3f} | "
-            f"{r['n_test']} ({r['n_flight_test']}/{r['n_ground_test']}) |"
-        )
-    return "\n".join(lines)
+    return markdown_table(
+        ["features", "model", "fold", "AUROC [95% CI]", "p", "n test (F/G)"],
+        [[r["feature_set"], r["model"], r["fold_id"], f"{r['auroc']:.3f} [{r['ci_lower']:.3f}, {r['ci_upper']:.3f}]",
+          f"{r['perm_p']:.3f}", f"{r['n_test']} ({r['n_flight_test']}/{r['n_ground_test']})"]
+         for _, r in per_fold.iterrows()])
 
 
 @dg.asset_check(asset=evaluation_summary, partitions_def=tissue_partitions,

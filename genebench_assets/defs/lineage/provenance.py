@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 
 import genebench_assets
+from genebench_assets.science.markdown_tables import markdown_table
 
 CODE_VERSION = genebench_assets.__version__
 
@@ -102,25 +103,17 @@ def _dedupe_files(files: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def raw_files_markdown(files: list[dict[str, Any]]) -> str:
-    rows = ["| accession | file | sha256 | source | size |", "|---|---|---|---|---|"]
-    for f in _dedupe_files(files):
-        rows.append(
-            f"| {f.get('osd')} | {f.get('file_name')} | `{str(f.get('sha256', ''))[:16]}…` | "
-            f"{f.get('source_mode')} | {f.get('size')} |"
-        )
-    return "\n".join(rows)
+    return markdown_table(
+        ["accession", "file", "sha256", "source", "size"],
+        [[f.get("osd"), f.get("file_name"), f"`{str(f.get('sha256', ''))[:16]}…`", f.get("source_mode"), f.get("size")]
+         for f in _dedupe_files(files)])
 
 
 def frame_markdown(df, max_rows: int = 40) -> str:
-    """A small DataFrame as a markdown table for the UI (no tabulate dependency)."""
+    """A small DataFrame (its first `max_rows` rows) as a markdown table for the UI, index first."""
     df = df.head(max_rows)
-    cols = [str(c) for c in df.columns]
-    idx_name = df.index.name or ""
-    lines = ["| " + " | ".join([idx_name, *cols]) + " |", "|" + "---|" * (len(cols) + 1)]
-    for idx, row in df.iterrows():
-        vals = [_fmt(v) for v in row.tolist()]
-        lines.append("| " + " | ".join([str(idx), *vals]) + " |")
-    return "\n".join(lines)
+    return markdown_table([df.index.name or "", *(str(c) for c in df.columns)],
+                          [[str(idx), *(_fmt(v) for v in row.tolist())] for idx, row in df.iterrows()])
 
 
 def _fmt(v: Any) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 
 from genebench_assets.defs.lineage.provenance import raw_files_markdown
+from genebench_assets.science.markdown_tables import markdown_table
 
 
 def partition_key(asset: str, partition: str) -> str | dg.MultiPartitionKey:
@@ -97,6 +98,13 @@ def lineage_from_instance(
         node_prov = node.get("metadata", {}).get("provenance") or {}
         if node["asset"] == "lomo_folds":
             node["folds"] = node.get("metadata", {}).get("folds")
+        if node["asset"] == "model_predictions":
+            # the model's own code: a plug-in's code version (issue 20), else the asset's; and the seeds
+            meta = node.get("metadata") or {}
+            plugin = (meta.get("plugins") or {}).get(model.removeprefix("positive_control:"))
+            chain["model_code"] = ({"plugin": plugin["spec"], "code_version": plugin["code_version"]} if plugin
+                                   else {"builtin": model, "code_version": (meta.get("provenance") or {}).get("code_version")})
+            chain["seeds"] = meta.get("seeds") or [42]
         if node["asset"] == "gene_sets":
             chain["gene_set_files"] = node_prov.get("raw_files", [])
         if "feature_inputs" in node_prov:
@@ -129,6 +137,8 @@ def render_lineage_text(chain: dict[str, Any]) -> str:
         + (f", fold {chain['fold']}" if chain.get("fold") else "")
         + (f", features {chain['feature_set']}" if chain.get("feature_set") else ""),
         f"code version {chain.get('code_version')}, protocol {chain.get('protocol')}",
+        *([f"model code {chain['model_code'].get('plugin') or chain['model_code'].get('builtin')} version "
+           f"{chain['model_code'].get('code_version')}, seeds {chain.get('seeds')}"] if chain.get("model_code") else []),
         f"{ev['asset']}[{ev['partition']}] run {ev.get('run_id', '')[:8]} data version {ev.get('data_version')}",
     ]
     for k, v in sorted(ev.get("metrics", {}).items()):
@@ -166,25 +176,23 @@ def lineage_markdown_for_tissue(store, catalog, tissue: str, tasks, folds, insta
     lines = [f"**{catalog.task_ids[tissue]} {tissue}**: evaluation_summary ← model_predictions "
              f"(`{store.sha256('model_predictions', tissue)[:12]}`) ← lomo_folds "
              f"(`{store.sha256('lomo_folds', tissue, ext='json')[:12]}`) ← normalized_expression ← raw_counts ← OSDR files", ""]
-    lines.append("| fold | train missions | n train | n test | features | fitted steps saw |")
-    lines.append("|---|---|---|---|---|---|")
-    for f in folds:
-        steps = ", ".join(f"{k}: {len(v)} samples" for k, v in (f.fitted_steps or {}).items())
-        lines.append(f"| {f.fold_id} | {', '.join(f.train_missions)} | {len(f.train_ids)} | {len(f.test_ids)} | "
-                     f"{len(f.genes)} genes | {steps} |")
+    lines.append(markdown_table(
+        ["fold", "train missions", "n train", "n test", "features", "fitted steps saw"],
+        [[f.fold_id, ", ".join(f.train_missions), len(f.train_ids), len(f.test_ids), f"{len(f.genes)} genes",
+          ", ".join(f"{k}: {len(v)} samples" for k, v in (f.fitted_steps or {}).items())] for f in folds]))
     lines.append("")
     if instance is not None:
         folds_node = _node(latest_materialization(instance, "lomo_folds", tissue), "lomo_folds", tissue)
         used = (folds_node.get("metadata", {}).get("provenance") or {}).get("upstream", [])
-        lines.append("| study | normalized_expression version used | its raw_counts version |")
-        lines.append("|---|---|---|")
+        rows = []
         for up in used:
             if up["asset"] != "normalized_expression":
                 continue
             ne = _node(latest_materialization(instance, up["asset"], up["partition"]), up["asset"], up["partition"])
             ne_prov = ne.get("metadata", {}).get("provenance") or {}
             raw = next((u.get("data_version") for u in ne_prov.get("upstream", []) if u["asset"] == "raw_counts"), None)
-            lines.append(f"| {up['partition']} | `{up.get('data_version')}` | `{raw}` |")
+            rows.append([up["partition"], f"`{up.get('data_version')}`", f"`{raw}`"])
+        lines.append(markdown_table(["study", "normalized_expression version used", "its raw_counts version"], rows))
         lines.append("")
     lines.append(raw_files_markdown(store.read_json("raw_files", tissue, "_tissue")))
     return "\n".join(lines)
@@ -194,12 +202,13 @@ def stale_partitions(instance: dg.DagsterInstance, defs: dg.Definitions) -> dict
     """{asset: {partition or "": FRESH / STALE / MISSING}} for every materialized asset partition, as
     the UI computes it: data versions of the inputs and the code version recorded at materialization
     against the current code location's graph (Dagster's CachingStaleStatusResolver)."""
-    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
-    from dagster._core.definitions.data_version import CachingStaleStatusResolver
-    from dagster._time import get_current_datetime
+    import datetime
+
+    from genebench_assets.defs.runtime.dagster_internals import (AssetGraphView, CachingStaleStatusResolver,
+                                                                 TemporalContext)
 
     graph = defs.resolve_asset_graph()
-    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
+    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=datetime.datetime.now(datetime.timezone.utc), last_event_id=None),
                           instance=instance, asset_graph=graph)
     resolver = CachingStaleStatusResolver(instance=instance, asset_graph=graph, loading_context=view)
     out: dict[str, dict[str, str]] = {}

@@ -29,9 +29,11 @@ import pandas as pd
 from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.llm.provenance import llm_provenance, question_bank_files, stored_run_files
 from genebench_assets.defs.lineage.provenance import content_version
-from genebench_assets.defs.llm.resources import AnthropicResource, LlmSetupError, SpaceOmicsBenchResource
+from genebench_assets.defs.llm.resources import (NO_SECOND_JUDGE, AnthropicResource, LlmSetupError, SecondJudgeResource,
+                                                 SpaceOmicsBenchResource)
 from genebench_assets.defs.runtime.progress import log_progress
-from genebench_assets.science.llm import anthropic_calls, leaderboard, prompts, replay
+from genebench_assets.science.llm import agreement, anthropic_calls, leaderboard, prompts, replay
+from genebench_assets.science.llm.judges import AnthropicJudge, Judge
 from genebench_assets.science.llm.judging import failed_judgement, judgement_record
 from genebench_assets.science.llm.question_bank import QuestionBank, QuestionBankError, load_question_bank
 
@@ -208,38 +210,10 @@ def _judge_scores_of_model(context, label: str, bank: QuestionBank, llm_answers:
         df, mismatches = result.scores, result.mismatches
         _check_stored(anthropic, f"llm_judge_scores ({label}, replay)", df, "judge_success", "judge_error")
     else:
-        client = anthropic.client()
-        cache = anthropic_calls.ResponseCache(spaceomicsbench.cache_root() / "judge")
-        by_id = bank.by_id()
-        # Only the judge's own failures count here; answers that failed were llm_answers' to refuse.
-        tally = anthropic.failure_tally(f"llm_judge_scores ({label}, judge {anthropic.judge_model})",
-                                        int(llm_answers["answer_success"].sum()))
-        rows = []
-        t0 = time.perf_counter()
-        for i, a in enumerate(llm_answers.itertuples(index=False), start=1):
-            call = None
-            if not a.answer_success:
-                j = failed_judgement("no answer to judge")
-            else:
-                prompt = prompts.build_judge_prompt(by_id[a.question_id], a.response, bank.ground_truth, bank.schema)
-                call, j = anthropic_calls.judge(client, prompt, model=anthropic.judge_model, weights=weights,
-                                                max_tokens=anthropic.judge_max_tokens, temperature=anthropic.judge_temperature, cache=cache,
-                                                parse_attempts=anthropic.judge_parse_attempts)
-                _tally_call(tally, call, j)
-            rows.append({
-                "model": a.model, "model_name": a.model_name, "question_id": a.question_id, "modality": a.modality,
-                "difficulty": a.difficulty, "category": a.category, "answer_success": a.answer_success,
-                "output_tokens": a.output_tokens, "truncated": a.truncated, **judgement_record(j, weights),
-                "stored_weighted_score": None, "judge_model": anthropic.judge_model,
-                "judge_input_tokens": call.input_tokens if call else None,
-                "judge_output_tokens": call.output_tokens if call else None,
-                "source": "live", "question_bank_hash": bank.content_hash,
-            })
-            if not j.success:
-                context.log.warning(f"{label} {a.question_id}: judgement failed: {j.error}")
-            log_progress(context, i, len(llm_answers), t0, f"{label}: judgements", every=10)
-        df = pd.DataFrame(rows)
-        _raise_failure(tally.check)
+        judge = AnthropicJudge(anthropic.client(), anthropic.judge_model, max_tokens=anthropic.judge_max_tokens,
+                               temperature=anthropic.judge_temperature, parse_attempts=anthropic.judge_parse_attempts,
+                               cache=anthropic_calls.ResponseCache(spaceomicsbench.cache_root() / "judge"))
+        df = _judge_live(context, label, bank, llm_answers, judge, anthropic, "llm_judge_scores")
     scored = df[df["judge_success"]]
     summary = replay.published_summary(df, list(weights))
     return df, {
@@ -255,6 +229,41 @@ def _judge_scores_of_model(context, label: str, bank: QuestionBank, llm_answers:
                          answers_version=content_version(llm_answers) if llm_answers is not None else None,
                          model=label),
     }
+
+
+def _judge_live(context, label: str, bank: QuestionBank, llm_answers: pd.DataFrame, judge: Judge,
+                anthropic: AnthropicResource, asset: str) -> pd.DataFrame:
+    """Every answer of one model judged by `judge` (any transport, science/llm/judges.py): the rows of a
+    judge-scores table. Failures are tallied by the one policy (GENEBENCH_LLM_MAX_FAILURE_SHARE); only
+    the judge's own failures count (answers that failed were llm_answers' to refuse)."""
+    weights = dict(bank.schema.weights)
+    by_id = bank.by_id()
+    tally = anthropic.failure_tally(f"{asset} ({label}, judge {judge.model})", int(llm_answers["answer_success"].sum()))
+    rows = []
+    t0 = time.perf_counter()
+    for i, a in enumerate(llm_answers.itertuples(index=False), start=1):
+        call = None
+        if not a.answer_success:
+            j = failed_judgement("no answer to judge")
+        else:
+            prompt = prompts.build_judge_prompt(by_id[a.question_id], a.response, bank.ground_truth, bank.schema)
+            call, j = judge.judge(prompt, weights)
+            _tally_call(tally, call, j)
+        rows.append({
+            "model": a.model, "model_name": a.model_name, "question_id": a.question_id, "modality": a.modality,
+            "difficulty": a.difficulty, "category": a.category, "answer_success": a.answer_success,
+            "output_tokens": a.output_tokens, "truncated": a.truncated, **judgement_record(j, weights),
+            "stored_weighted_score": None, "judge_model": judge.model,
+            "judge_input_tokens": call.input_tokens if call else None,
+            "judge_output_tokens": call.output_tokens if call else None,
+            "source": "live", "question_bank_hash": bank.content_hash,
+        })
+        if not j.success:
+            context.log.warning(f"{label} {a.question_id}: judgement failed: {j.error}")
+        log_progress(context, i, len(llm_answers), t0, f"{label}: judgements ({judge.model})", every=10)
+    df = pd.DataFrame(rows)
+    _raise_failure(tally.check)
+    return df
 
 
 def _bar_chart_markdown(table: pd.DataFrame) -> str:
@@ -389,5 +398,125 @@ def llm_leaderboard(context: dg.AssetExecutionContext, llm_question_bank: dict, 
         "flags": dg.MetadataValue.md(leaderboard.markdown_table(table, ["model", *flags, "n_failed"])),
         "length_bias": dg.MetadataValue.md(bias_md),
         "length_bias_pooled_rho": pooled["rho"],
+        "question_bank_hash": bank.content_hash,
+    })
+
+
+# --- the second judge and the inter-judge agreement (issue 21) ------------------------------------
+
+
+def _no_scores(weights) -> pd.DataFrame:
+    """The empty judge-scores table of a model nobody second-judged."""
+    cols = {"model": str, "question_id": str, "judge_success": bool, **{d: float for d in weights},
+            "weighted_score": float, "judge_model": str, "source": str, "question_bank_hash": str}
+    return pd.DataFrame({c: pd.Series(dtype=t if t is not str else object) for c, t in cols.items()})
+
+
+@dg.asset(code_version=code_version_of(__file__, "llm_judge2_scores"), group_name=GROUP, partitions_def=llm_model_partitions,
+          backfill_policy=dg.BackfillPolicy.single_run(),
+          description="The same answers scored by a second judge from another vendor: an OpenAI-compatible "
+          "/chat/completions endpoint (GENEBENCH_LLM_JUDGE2_BASE_URL / _API_KEY / _MODEL), same prompt, parse and score "
+          "as llm_judge_scores (live mode). In replay, a stored run's second-judge scores if it has them; otherwise "
+          "an empty table and status 'unavailable: no second judge configured' (not a failure).")
+def llm_judge2_scores(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_answers, spaceomicsbench: SpaceOmicsBenchResource,
+                      anthropic: AnthropicResource, judge2: SecondJudgeResource) -> dg.Output:
+    bank = _bank(llm_question_bank, context)
+    mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
+    keys = list(context.partition_keys)
+    answers = llm_answers if isinstance(llm_answers, dict) else {keys[0]: llm_answers}
+    tables, metadata = {}, {}
+    for label in keys:
+        tables[label], metadata[label] = _judge2_scores_of_model(context, label, bank, answers.get(label), mode,
+                                                                 spaceomicsbench, anthropic, judge2)
+    return _per_partition(context, tables, metadata)
+
+
+def _judge2_scores_of_model(context, label: str, bank: QuestionBank, llm_answers: pd.DataFrame, mode: str,
+                            spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource,
+                            judge2: SecondJudgeResource) -> tuple[pd.DataFrame, dict]:
+    weights = dict(bank.schema.weights)
+    df = None
+    if mode == "replay":
+        df = replay.second_judge_scores_table(replay.load_stored_run(_stored_run_path(spaceomicsbench, label)), weights,
+                                              question_bank_hash=bank.content_hash)
+        if df is not None:
+            _check_stored(anthropic, f"llm_judge2_scores ({label}, replay)", df, "judge_success", "judge_error")
+    elif judge2.configured():
+        judge = judge2.judge(cache=anthropic_calls.ResponseCache(spaceomicsbench.cache_root() / "judge2"))
+        df = _judge_live(context, label, bank, llm_answers, judge, anthropic, "llm_judge2_scores")
+    if df is None:
+        context.log.info(f"llm_judge2_scores ({label}): {NO_SECOND_JUDGE}")
+        return _no_scores(weights), {"mode": mode, "status": NO_SECOND_JUDGE, "n_questions": 0, "n_scored": 0,
+                                     "question_bank_hash": bank.content_hash}
+    scored = df[df["judge_success"].astype(bool)]
+    return df, {
+        "mode": mode,
+        "status": "available",
+        "judge_model": ", ".join(sorted(set(df["judge_model"].dropna()))),
+        "n_questions": len(df),
+        "n_scored": len(scored),
+        "n_failed": int(len(df) - len(scored)),
+        "mean_weighted_score": float(scored["weighted_score"].mean()) if len(scored) else float("nan"),
+        "summary": dg.MetadataValue.json(replay.published_summary(df, list(weights))),
+        "question_bank_hash": bank.content_hash,
+        **llm_provenance(bank.content_hash, stored_run_files(spaceomicsbench, label, mode),
+                         answers_version=content_version(llm_answers) if llm_answers is not None else None,
+                         model=label),
+    }
+
+
+@dg.asset(code_version=code_version_of(__file__, "llm_judge_agreement"), group_name=GROUP,
+          description="Agreement of the two judges on the same answers: Spearman rho and mean difference (judge 2 - "
+          "judge 1) per dimension over the answers both scored, each judge's model ranking and the rank reversals "
+          "between them. Says 'unavailable: no second judge configured' (not a failure) when llm_judge2_scores is empty.",
+          ins={"llm_judge_scores": dg.AssetIn(metadata={"allow_missing_partitions": True}),
+               "llm_judge2_scores": dg.AssetIn(metadata={"allow_missing_partitions": True})})
+def llm_judge_agreement(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_judge_scores, llm_judge2_scores) -> dg.Output[dict]:
+    bank = _bank(llm_question_bank, context)
+    partitions = sorted(context.instance.get_dynamic_partitions(llm_model_partitions.name))
+    first = _scores_by_model(llm_judge_scores, partitions)
+    second = {k: v for k, v in _scores_by_model(llm_judge2_scores, partitions).items() if len(v)}
+    models = sorted(set(first) & set(second))
+    base = {"question_bank_hash": bank.content_hash, "models_compared": models,
+            "models_without_second_judge": sorted(set(first) - set(second))}
+    if not models:
+        status = NO_SECOND_JUDGE if not second else "unavailable: no model has both judges' scores"
+        context.log.info(f"llm_judge_agreement: {status}")
+        value = base | {"available": False, "status": status}
+        return dg.Output(value, data_version=dg.DataVersion(content_version(value)),
+                         metadata={"status": status, "available": False, "question_bank_hash": bank.content_hash})
+    s1 = pd.concat([first[m] for m in models], ignore_index=True)
+    s2 = pd.concat([second[m] for m in models], ignore_index=True)
+    stale = sorted((set(s1["question_bank_hash"]) | set(s2["question_bank_hash"])) - {bank.content_hash})
+    if stale:
+        raise dg.Failure(description=f"llm_judge_agreement: judge scores were made from another question bank version "
+                         f"({stale}); rematerialize them", allow_retries=False)
+    result = agreement.judge_agreement(s1, s2, list(bank.schema.weights))
+    dims, ranks = result["dimensions"], result["models"]
+    value = base | {
+        "available": True, "status": "available",
+        "judge1_models": sorted(set(s1["judge_model"].dropna())), "judge2_models": sorted(set(s2["judge_model"].dropna())),
+        "dimensions": _json_safe(dims.to_dict("records")), "models": _json_safe(ranks.to_dict("records")),
+        "reversals": result["reversals"], "n_reversals": result["n_reversals"], "n_model_pairs": result["n_model_pairs"],
+        "n_paired_answers": result["n_paired_answers"],
+    }
+    weighted = dims.set_index("dimension").loc["weighted_score"]
+    reversals = pd.DataFrame(result["reversals"], columns=["judge1_above", "judge2_above", "judge1_difference", "judge2_difference"])
+    return dg.Output(value, data_version=dg.DataVersion(content_version(value)), metadata={
+        "status": "available",
+        "available": True,
+        "judge1_models": dg.MetadataValue.json(value["judge1_models"]),
+        "judge2_models": dg.MetadataValue.json(value["judge2_models"]),
+        "n_models": len(models),
+        "n_paired_answers": result["n_paired_answers"],
+        "spearman_weighted_score": float(weighted["spearman_rho"]),
+        "mean_difference_weighted_score": float(weighted["mean_difference"]),
+        "n_reversals": result["n_reversals"],
+        "n_model_pairs": result["n_model_pairs"],
+        "by_dimension": dg.MetadataValue.md(leaderboard.markdown_table(dims, list(dims.columns))),
+        "rankings": dg.MetadataValue.md(leaderboard.markdown_table(ranks, list(ranks.columns))),
+        "reversals": dg.MetadataValue.md(leaderboard.markdown_table(reversals, list(reversals.columns)) if len(reversals)
+                                         else "none: both judges order every pair of models alike"),
+        "models_without_second_judge": dg.MetadataValue.json(base["models_without_second_judge"]),
         "question_bank_hash": bank.content_hash,
     })

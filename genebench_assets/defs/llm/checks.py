@@ -19,8 +19,8 @@ a failed one does not stop ``llm_leaderboard``, which then runs after them and i
 
 import dagster as dg
 import pandas as pd
-from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
+from genebench_assets.defs.runtime.dagster_internals import AssetCheckEvaluationTargetMaterializationData
 from genebench_assets.defs.llm.assets import (JUDGE_SCORE_CHECKS, QUESTION_BANK_CHECK, llm_judge_scores,
                                               llm_model_partitions, llm_question_bank)
 from genebench_assets.defs.llm.resources import SpaceOmicsBenchResource

@@ -11,6 +11,9 @@ Environment variables (all optional):
 - ``ANTHROPIC_API_KEY``: needed for ``live`` only.
 - ``GENEBENCH_LLM_MODEL`` / ``GENEBENCH_LLM_JUDGE_MODEL``: answering and judge models (live).
 - ``GENEBENCH_LLM_CACHE``: response cache directory (default ``$GENEBENCH_DATA_DIR/llm_cache``).
+- ``GENEBENCH_LLM_JUDGE2_BASE_URL`` / ``GENEBENCH_LLM_JUDGE2_API_KEY`` / ``GENEBENCH_LLM_JUDGE2_MODEL``:
+  the second judge (issue 21), any OpenAI-compatible ``/chat/completions`` endpoint (live). Without
+  base URL and model, ``llm_judge2_scores`` says ``unavailable: no second judge configured``.
 
 Nothing here fails at import or at code-location load: a missing key or data directory only fails
 the LLM assets themselves, when they are materialized, with a message saying what to set.
@@ -136,3 +139,48 @@ class AnthropicResource(dg.ConfigurableResource):
         if not key:
             raise LlmSetupError("ANTHROPIC_API_KEY is not set.")
         return make_client(key, max_retries=self.max_retries, timeout=self.timeout_sec)
+
+
+NO_SECOND_JUDGE = "unavailable: no second judge configured"
+
+
+class SecondJudgeResource(dg.ConfigurableResource):
+    """The second judge: an OpenAI-compatible Chat Completions endpoint (issue 21), read at call time
+    from GENEBENCH_LLM_JUDGE2_BASE_URL / _API_KEY / _MODEL unless set here. The key may be empty (a
+    local server); base URL and model are what make it configured."""
+
+    base_url: str = ""
+    api_key: Optional[str] = None
+    model: str = ""
+    temperature: Optional[float] = 0.0  # SPEC §12's judge temperature (OpenAI-compatible APIs accept it)
+    max_tokens: int = 2048
+    parse_attempts: int = 2
+    max_retries: int = 4  # tenacity: 408/409/429/5xx and connection errors
+    backoff_sec: float = 0.5
+    timeout_sec: float = 120.0
+
+    def resolved_base_url(self) -> str:
+        return self.base_url or os.environ.get("GENEBENCH_LLM_JUDGE2_BASE_URL", "")
+
+    def resolved_model(self) -> str:
+        return self.model or os.environ.get("GENEBENCH_LLM_JUDGE2_MODEL", "")
+
+    def resolved_api_key(self) -> str:
+        return self.api_key or os.environ.get("GENEBENCH_LLM_JUDGE2_API_KEY", "")
+
+    def configured(self) -> bool:
+        return bool(self.resolved_base_url() and self.resolved_model())
+
+    def client(self):
+        """An ``OpenAICompatibleClient``; tests may override this to inject a transport."""
+        from genebench_assets.science.llm.openai_compatible import OpenAICompatibleClient
+
+        return OpenAICompatibleClient(self.resolved_base_url(), self.resolved_api_key() or None,
+                                      max_retries=self.max_retries, timeout=self.timeout_sec, backoff_sec=self.backoff_sec)
+
+    def judge(self, cache=None):
+        """The second ``Judge`` (science/llm/judges.py)."""
+        from genebench_assets.science.llm.judges import OpenAICompatibleJudge
+
+        return OpenAICompatibleJudge(self.client(), self.resolved_model(), max_tokens=self.max_tokens,
+                                     temperature=self.temperature, cache=cache, parse_attempts=self.parse_attempts)

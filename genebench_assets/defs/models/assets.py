@@ -1,5 +1,9 @@
 """Model predictions per LOMO fold: the model sees training features and labels and test features only."""
 
+import hashlib
+import json
+from concurrent.futures.process import BrokenProcessPool
+
 import dagster as dg
 import pandas as pd
 
@@ -12,7 +16,22 @@ from genebench_assets.defs.expression.assets import normalized_expression
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.gating.tissue_inputs import load_tissue, lomo_folds_data_version, read_checked_folds
 from genebench_assets.science.models.classifiers import estimator_modules
-from genebench_assets.science.models.fit_pool import expected_fit_cost, map_in_workers, timed_fit_predict, worker_pool
+from genebench_assets.science.models.fit_pool import expected_fit_cost, guarded_fit, map_in_workers, worker_pool
+from genebench_assets.science.models.plugins import (
+    PLUGIN_PREFIX, PluginError, plugin_code_version)
+
+
+def _fit_cost(timings: list[dict]) -> dict:
+    """Per model: fits, seeds, total fit and CPU seconds, the largest peak RSS of a fitting process."""
+    out: dict[str, dict] = {}
+    for t in timings:
+        m = out.setdefault(t["model"], {"fits": 0, "seeds": [], "fit_seconds": 0.0, "cpu_seconds": 0.0, "peak_rss_mb": 0.0})
+        m["fits"] += 1
+        m["seeds"] = sorted(set(m["seeds"]) | {t["seed"]})
+        m["fit_seconds"] = round(m["fit_seconds"] + t["fit_seconds"], 3)
+        m["cpu_seconds"] = round(m["cpu_seconds"] + t["cpu_seconds"], 3)
+        m["peak_rss_mb"] = max(m["peak_rss_mb"], t["peak_rss_mb"])
+    return out
 
 # ModelSettings lives in defs/models/resources.py (lomo_folds reads its feature sets too); re-exported here.
 
@@ -45,14 +64,33 @@ def model_predictions(
 
     tissue = context.partition_key
     store = settings.table_store()
+    # Plug-ins (issue 20, science/models/plugins.py): named, located and versioned before any fit; a bad
+    # spec or a missing module ends the run in one line.
+    try:
+        plugins = model_settings.plugins()
+    except PluginError as e:
+        raise dg.Failure(f"model plug-ins, all folds: {e}") from None
+    plugin_versions = {}
+    for p in plugins:
+        try:
+            plugin_versions[p.name] = plugin_code_version(p)
+        except PluginError as e:
+            raise dg.Failure(f"model {p.name}, all folds: {e}") from None
+    # (name in the table, what the fit worker runs): built-ins by name, plug-ins by spec (picklable)
+    runs = [(m, m) for m in model_settings.models] + [(p.name, f"{PLUGIN_PREFIX}{p.spec}") for p in plugins]
+    seeds = model_settings.run_seeds()
+    timeout = model_settings.fit_timeout if model_settings.fit_timeout > 0 else None
     # The fit workers start now and import the estimators' modules while this process reads and builds
-    # the fit inputs below (science/models/fit_pool.worker_pool); the `with` block stops them.
-    with worker_pool(model_settings.n_jobs, preload=estimator_modules(model_settings.models)) as pool:
+    # the fit inputs below (science/models/fit_pool.worker_pool); the `with` block stops them. Plug-in code
+    # never runs in this process: with plug-ins there is at least one worker.
+    preload = (*estimator_modules(model_settings.models), *(("pandas", *(f"?{p.module}" for p in plugins)) if plugins else ()))
+    with worker_pool(model_settings.n_jobs, preload=preload, force=bool(plugins)) as pool:
         folds = read_checked_folds(context, store, tissue)  # the read gate first: nothing read before it
         data = load_tissue(store, settings.catalog(), tissue)
         built = read_manifest(store, tissue)
         control_fold = positive_control_fold(folds)  # the positive control runs on this fold only
-        # Build every fold's features first (cheap), then fit all (fold, feature set, model) tasks,
+        probe_fold = control_fold or (folds[0].fold_id if folds else None)
+        # Build every fold's features first (cheap), then fit all (seed, fold, feature set, model) tasks,
         # which are independent, on n_jobs processes. Each fit is seeded, so the result does not
         # depend on n_jobs; rows are assembled in task order.
         tasks = []
@@ -71,8 +109,14 @@ def model_predictions(
                 # Scaler, PCA and classifier are fitted on exactly the ids lomo_folds recorded for the model
                 # fit, which its blocking leakage check verified.
                 X_train, y_train = model_fit_rows(fold, X_train, y_train)
-                for model in model_settings.models:
-                    tasks.append((fold, feature_set, model, X_train, y_train, X_test))
+                for seed in seeds:
+                    for name, worker_model in runs:
+                        # Label blindness (issue 20): on one fold, the fitted plug-in also scores the test rows in
+                        # another order (it sees row positions, never sample ids or labels); its scores must follow
+                        # the rows, or the run fails (science/models/plugins.fit_plugin).
+                        probe = (seed if worker_model.startswith(PLUGIN_PREFIX) and fold.fold_id == probe_fold
+                                 and feature_set == model_settings.feature_sets[0] and seed == seeds[0] else None)
+                        tasks.append((fold, feature_set, name, X_train, y_train, X_test, worker_model, seed, probe))
                 # Positive control (issue 9): a copy of the data with label-carrying features planted, run
                 # through the same models; only this copy reads the test labels, to plant them. One fold
                 # per tissue (positive_control_fold): it tests the pipeline, which every fold shares.
@@ -80,49 +124,79 @@ def model_predictions(
                     continue
                 Xp_train, Xp_test = planted_label_copy(X_train, y_train, X_test, fold_test_labels(fold).loc[X_test.index],
                                                        seed=model_settings.seed)
-                for model in model_settings.models:
-                    if model != "negative_control":
-                        tasks.append((fold, feature_set, f"{POSITIVE_CONTROL_PREFIX}{model}", Xp_train, y_train, Xp_test))
+                for seed in seeds:
+                    for name, worker_model in runs:
+                        if name != "negative_control":
+                            tasks.append((fold, feature_set, f"{POSITIVE_CONTROL_PREFIX}{name}", Xp_train, y_train, Xp_test,
+                                          worker_model, seed, None))
         context.log.info(f"{tissue}: {len(tasks)} fits ({len(folds)} folds x {len(model_settings.feature_sets)} "
-                         f"feature sets x {len(model_settings.models)} models) on {model_settings.n_jobs} processes")
+                         f"feature sets x {len(runs)} models x {len(seeds)} seeds) on {model_settings.n_jobs} processes")
         # Workers die with the run, even a SIGKILLed one; each fit is single-threaded and the worker imports
-        # only the science core (timed_fit_predict); the longest fits start first, so both processes finish
+        # only the science core (guarded_fit); the longest fits start first, so both processes finish
         # together; "n of N fits, elapsed, about ... left" goes to the run log (science/models/fit_pool.py).
         from genebench_assets.defs.runtime.progress import Progress
 
-        costs = [expected_fit_cost(model, *X_train.shape) for _, _, model, X_train, _, _ in tasks]
-        results = map_in_workers(timed_fit_predict, [(model.removeprefix(POSITIVE_CONTROL_PREFIX), X_train, y_train, X_test,
-                                                      model_settings.seed)
-                                                     for _, _, model, X_train, y_train, X_test in tasks],
-                                 n_jobs=model_settings.n_jobs, costs=costs, pool=pool,
-                                 on_done=Progress(context, len(tasks), f"{tissue}: model fits", weights=costs).done)
+        costs = [expected_fit_cost(t[6], *t[3].shape) for t in tasks]
+        try:
+            results = map_in_workers(guarded_fit, [(t[6], t[3], t[4], t[5], t[7], timeout, t[8]) for t in tasks],
+                                     n_jobs=model_settings.n_jobs, costs=costs, pool=pool,
+                                     on_done=Progress(context, len(tasks), f"{tissue}: model fits", weights=costs).done)
+        except BrokenProcessPool:
+            raise dg.Failure(f"model {', '.join(p.name for p in plugins) or 'fits'}, fold unknown: a fit worker died "
+                             f"(killed after the {timeout} s time limit, GENEBENCH_FIT_TIMEOUT, or crashed)") from None
+    # A fit that failed, or a plug-in whose output is unusable, ends the run here: nothing is written.
+    label_blind = {}
+    for (fold, feature_set, name, *_rest, seed, _probe), res in zip(tasks, results):
+        if res["error"]:
+            limit = f" ({timeout:g} s, GENEBENCH_FIT_TIMEOUT)" if res["error"] == "slower than the time limit" else ""
+            raise dg.Failure(f"model {name}, fold {fold.fold_id} ({feature_set}"
+                             f"{f', seed {seed}' if len(seeds) > 1 else ''}): {res['error']}{limit}")
+        if res.get("label_blind_probe"):
+            label_blind[name] = {"fold": fold.fold_id, "feature_set": feature_set,
+                                 "inputs": "train features + train labels; test features only (no label, no sample id)",
+                                 "rows_reordered_scores_follow": True}
     rows, timings = [], []
-    for (fold, feature_set, model, X_train, _, X_test), (scores, elapsed) in zip(tasks, results):
-        timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model,
-                        "n_features": X_train.shape[1], "fit_seconds": round(elapsed, 3)})
+    for (fold, feature_set, model, X_train, _, X_test, _, seed, _), res in zip(tasks, results):
+        timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model, "seed": seed,
+                        "n_features": X_train.shape[1], "fit_seconds": round(res["fit_seconds"], 3),
+                        "cpu_seconds": round(res["cpu_seconds"], 3), "peak_rss_mb": res["peak_rss_mb"]})
         # Fit times live beside the table, not in it: the table's hash is the data version,
         # and the same inputs must give the same version.
-        for sid, s in zip(X_test.index, scores):
-            rows.append({"fold_id": fold.fold_id, "test_mission": fold.test_mission,
-                         "feature_set": feature_set, "model": model, "sample_id": sid, "score": float(s)})
+        for sid, s in zip(X_test.index, res["scores"]):
+            row = {"fold_id": fold.fold_id, "test_mission": fold.test_mission,
+                   "feature_set": feature_set, "model": model, "sample_id": sid, "score": float(s)}
+            if len(seeds) > 1:  # one seed: the table as before (byte-identical); several: a seed column
+                row["seed"] = int(seed)
+            rows.append(row)
     preds = pd.DataFrame(rows)
     _, sha = store.write_frame(preds, "model_predictions", tissue)
+    # A plug-in's code version is part of the predictions' data version (the asset's code_version is
+    # static): a changed plug-in changes the version even when its scores happen not to.
+    data_version = sha[:16] if not plugin_versions else hashlib.sha256(
+        (sha + json.dumps(plugin_versions, sort_keys=True)).encode()).hexdigest()[:16]
     timing = pd.DataFrame(timings)
-    store.write_json(timings, "model_fit_times", tissue)
+    store.write_json(timings, "model_fit_times", tissue)  # per fit: model, seed, fit / CPU seconds, peak RSS
     fold_version = lomo_folds_data_version(store, tissue)
     # What the features were computed from, as lomo_folds recorded it when it built them.
     inputs = {k: v for k, v in ((built or {}).get("feature_inputs") or {}).items() if k in model_settings.feature_sets}
     if "genes" in model_settings.feature_sets:
         inputs["genes"] = {"from": [u for u in data.upstream if u["asset"] == "normalized_expression"]}
     return dg.MaterializeResult(
-        data_version=dg.DataVersion(sha[:16]),
+        data_version=dg.DataVersion(data_version),
         metadata={
             "n_predictions": len(preds),
-            "models": dg.MetadataValue.json(list(model_settings.models)),
+            "models": dg.MetadataValue.json([name for name, _ in runs]),
+            # issue 20: plug-ins (spec, source, code version), seeds, label blindness, per-model fit cost
+            "plugins": dg.MetadataValue.json({p.name: {"spec": p.spec, "source": p.source,
+                                                       "code_version": plugin_versions[p.name]} for p in plugins}),
+            "plugin_code_versions": dg.MetadataValue.json(plugin_versions),
+            "seeds": dg.MetadataValue.json(seeds),
+            "label_blind": dg.MetadataValue.json(label_blind),
+            "fit_cost": dg.MetadataValue.json(_fit_cost(timings)),
             "positive_control_fold": control_fold or "none",
             "feature_sets": dg.MetadataValue.json(list(model_settings.feature_sets)),
             "fit_times": dg.MetadataValue.md(
-                frame_markdown(timing.groupby(["feature_set", "model"])[["fit_seconds", "n_features"]].mean())
+                frame_markdown(timing.groupby(["feature_set", "model"])[["fit_seconds", "cpu_seconds", "n_features"]].mean())
                 if len(timing) else "no folds"
             ),
             "sha256": sha,

@@ -47,4 +47,21 @@ def evaluate_submission_cli(args) -> int:
     if cross_mission.is_cross_mission_task(args.task):
         result["transfer_pattern"] = cross_mission.transfer_pattern_summary(result["folds"])   # SPEC §8, no GO rule
     print(json.dumps({"valid": True, **result}, indent=1, default=float) if args.json else render_score_table(result))
+    _write_submission_record(args, path, obj, task, result)   # issue 20: the results record (docs/results.md)
     return 0
+
+
+def _write_submission_record(args, path: Path, obj: dict, task, result: dict) -> None:
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
+    from genebench_assets.science.results.from_evaluation import record_from_submission
+    from genebench_assets.science.results.record import RecordError, write_record
+
+    try:
+        record = record_from_submission(result, task, submission_bytes=path.read_bytes(), source=str(path),
+                                        predictions=obj.get("predictions"))
+        written = write_record(GenebenchSettings().data_dir, record)
+    except (RecordError, OSError) as exc:
+        print(f"genebench evaluate: results record not written: {exc}", file=sys.stderr)
+        return
+    if not args.json:
+        print(f"results record: {written}")

@@ -30,7 +30,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.definitions.executor_definition import (
+from genebench_assets.defs.runtime.dagster_internals import (
     IN_PROC_CONFIG,
     MULTI_PROC_CONFIG,
     _core_in_process_executor_creation,
@@ -87,25 +87,25 @@ def _config_type_at(root, path: list[str]):
 def _error_line(source: str, root, error, prefix: tuple[str, ...] = ()) -> str:
     """One config evaluation error (against config type `root`, found at `prefix` of the file) as
     `file: field.path: what is wrong (value)`."""
-    from dagster._config.errors import DagsterEvaluationErrorReason as Reason
-
+    # the reason's name (a public attribute of the error), not its private enum class
+    reason = error.reason.name
     inner = [getattr(e, "field_name", None) or str(getattr(e, "list_index", "")) for e in error.stack.entries]
     path = [*prefix, *inner]
     where = ".".join(path) or "(top level)"
     data = error.error_data
-    if error.reason == Reason.FIELD_NOT_DEFINED:
+    if reason == "FIELD_NOT_DEFINED":
         expected = sorted(getattr(_config_type_at(root, inner), "fields", None) or {})
         what = f"unknown field {data.field_name!r}" + (f" (expected one of: {', '.join(expected)})" if expected else "")
-    elif error.reason == Reason.FIELDS_NOT_DEFINED:
+    elif reason == "FIELDS_NOT_DEFINED":
         what = f"unknown fields {', '.join(map(repr, data.field_names))}"
-    elif error.reason == Reason.MISSING_REQUIRED_FIELD:
+    elif reason == "MISSING_REQUIRED_FIELD":
         what = f"missing required field {data.field_name!r}"
-    elif error.reason == Reason.MISSING_REQUIRED_FIELDS:
+    elif reason == "MISSING_REQUIRED_FIELDS":
         what = f"missing required fields {', '.join(map(repr, data.field_names))}"
-    elif error.reason == Reason.RUNTIME_TYPE_MISMATCH:
+    elif reason == "RUNTIME_TYPE_MISMATCH":
         expected = data.config_type_snap.given_name or data.config_type_snap.kind.value.lower()
         what = f"value {data.value_rep} is not a valid {expected}"
-    elif error.reason == Reason.SELECTOR_FIELD_ERROR:
+    elif reason == "SELECTOR_FIELD_ERROR":
         choices = sorted(getattr(_config_type_at(root, inner), "fields", None) or {})
         what = f"choose exactly one of: {', '.join(choices)}"
     else:
@@ -147,7 +147,7 @@ def default_executor_config() -> dict:
     GENEBENCH_EXECUTOR_CONFIG in the code location's environment, so a deployment sends those runs
     to dask or Kubernetes by configuration. A bad file stops the code location from loading, with one
     line naming file, field and value, instead of quietly running them locally."""
-    from dagster._config.validate import validate_config
+    from genebench_assets.defs.runtime.dagster_internals import validate_config
 
     path = os.environ.get("GENEBENCH_EXECUTOR_CONFIG", "")
     if not path:
@@ -180,9 +180,7 @@ def genebench_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
     """Dagster's default executor (multiprocess / in_process) plus `dask` on a named cluster and `k8s`."""
     config = init_context.executor_config
     if "k8s" in config:
-        from dagster._core.executor.init import InitExecutorContext
-
-        return k8s_job_executor.executor_creation_fn(InitExecutorContext(
+        return k8s_job_executor.executor_creation_fn(dg.InitExecutorContext(
             job=init_context.job, executor_def=k8s_job_executor, executor_config=config["k8s"],
             instance=init_context.instance))
     if "dask" in config:
@@ -203,7 +201,7 @@ def execute_job_by_name(instance: dg.DagsterInstance, job_name: str, run_config:
     The job is loaded as a reconstructable job (module `genebench_assets.definitions`, attribute
     `defs`), which is what a dask worker or a Kubernetes pod imports to execute a step, exactly as a
     code server would. `instance` must be persistent (multiprocess and dask both require it)."""
-    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    from genebench_assets.defs.runtime.dagster_internals import ReconstructableRepository
 
     recon_job = ReconstructableRepository.for_module("genebench_assets.definitions", "defs").get_reconstructable_job(job_name)
     tags = dict(tags or {})

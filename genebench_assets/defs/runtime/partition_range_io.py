@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.fs_io_manager import PickledObjectFilesystemIOManager
+
+from genebench_assets.defs.runtime.dagster_internals import PickledObjectFilesystemIOManager
 
 
 class _PartitionRangePickleIOManager(PickledObjectFilesystemIOManager):

@@ -54,6 +54,7 @@ import os
 
 import dagster as dg
 
+from genebench_assets.science.markdown_tables import markdown_table
 from genebench_assets.science.osdr.study_catalog import CatalogError, StudyCatalog, load_catalog
 
 # A bad GENEBENCH_CATALOG is not a traceback at import: the error is kept (CATALOG_ERROR, one line naming
@@ -85,14 +86,14 @@ def pair_of(context: dg.AssetExecutionContext) -> tuple[str, str]:
 
 def real_pairs_markdown(catalog: StudyCatalog) -> str:
     missions = catalog.mission_names()
-    lines = ["| tissue | " + " | ".join(missions) + " |", "|---|" + "---|" * len(missions)]
+    rows = []
     for t in catalog.tissues:
         cells = []
         for m in missions:
             osds = [s.osd for s in catalog.studies_for(t, m)]
             cells.append(" + ".join(osds) if osds else "·")
-        lines.append(f"| {t} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append([t, *cells])
+    return markdown_table(["tissue", *missions], rows)
 
 
 # Run tag of the runs that only record absent pairs (the refresh sensor's): tells them apart in the
@@ -112,15 +113,14 @@ class RecordedAsAbsent(dg.AutomationCondition):
         return "recorded_as_absent"
 
     def evaluate(self, context):
-        from dagster._core.definitions.events import AssetKeyPartitionKey
-        from dagster._core.events import DagsterEventType
+        from genebench_assets.defs.runtime.dagster_internals import AssetKeyPartitionKey
 
         candidates = context.candidate_subset
         if candidates.is_empty or not isinstance(context.key, dg.AssetKey) or not candidates.is_partitioned:
             return dg.AutomationResult(context=context, true_subset=context.get_empty_subset())
         view = context.asset_graph_view
         tags = view.instance.event_log_storage.get_latest_tags_by_partition(
-            context.key, DagsterEventType.ASSET_MATERIALIZATION, tag_keys=["dagster/data_version"],
+            context.key, dg.DagsterEventType.ASSET_MATERIALIZATION, tag_keys=["dagster/data_version"],
             asset_partitions=sorted(candidates.expensively_compute_partition_keys()))
         absent = {AssetKeyPartitionKey(context.key, pk) for pk, t in tags.items()
                   if t.get("dagster/data_version") == "absent"}

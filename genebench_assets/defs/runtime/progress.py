@@ -93,10 +93,10 @@ class _Forward:
 class TerminalProgress:
     """`genebench materialize` on a terminal: a progress bar (tqdm, which Dagster already depends
     on) under the finished runs' lines - runs done of N, elapsed, estimated time left and the run in
-    progress. The runs' own Dagster console log (DEBUG lines on stderr) would scroll the bar away,
-    so on a terminal it goes to `log_path` instead (the full event log is in the instance and the
-    UI). When stdout is not a terminal (CI, a pipe, a file) nothing changes: plain lines, stderr
-    untouched."""
+    progress. The runs' own Dagster console log (DEBUG lines on stderr) would scroll the bar away
+    and bury the command's lines, so it goes to `log_path` instead (the full event log is in the
+    instance and the UI), with or without a terminal. When stdout is not a terminal (CI, a pipe, a
+    file, `nohup`) the same lines are printed, without the bar."""
 
     def __init__(self, total: int, *, stream=None, log_path=None, tty: bool | None = None):
         import sys
@@ -131,12 +131,10 @@ class TerminalProgress:
 
         @contextlib.contextmanager
         def _run():
-            if self.bar is None:
-                yield
-                return
             import sys
 
-            self.bar.set_postfix_str(label, refresh=True)
+            if self.bar is not None:
+                self.bar.set_postfix_str(label, refresh=True)
             start = None
             try:
                 with contextlib.ExitStack() as stack:
@@ -154,7 +152,8 @@ class TerminalProgress:
                         log.seek(start)
                         sys.stderr.write("".join(log.readlines()[-20:]))
                 raise
-            self.bar.update(1)
+            if self.bar is not None:
+                self.bar.update(1)
 
         return _run()
 

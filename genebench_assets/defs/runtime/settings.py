@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote
 
 import dagster as dg
 from pydantic import Field
 
 from genebench_assets.science.osdr.study_catalog import StudyCatalog, load_catalog
 from genebench_assets.science.protocols import PROTOCOLS
+from genebench_assets.science.storage.data_dir import default_data_dir, local_data_dir  # noqa: F401 (re-exported)
 from genebench_assets.science.storage.table_store import TableStore
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -37,25 +37,6 @@ def env_list(name: str, default: str = ""):
 
 def env_flag(name: str):
     return Field(default_factory=lambda: os.environ.get(name, "") not in ("", "0", "false", "no"))
-
-
-def default_data_dir() -> str:
-    return local_data_dir(os.environ.get("GENEBENCH_DATA_DIR", str(REPO_ROOT / "data")))
-
-
-def local_data_dir(value: str) -> str:
-    """GENEBENCH_DATA_DIR as a local path: a path, or a `file://` URL (fsspec / universal_pathlib).
-    Other fsspec URLs are refused: caches, the demo mirror and catalog additions need a local disk
-    (the table store alone works on any fsspec URL: science/storage/table_store.py)."""
-    if "://" not in value:
-        return value
-    from upath import UPath
-
-    url = UPath(value)
-    if url.protocol not in ("file", "local"):
-        raise ValueError(f"GENEBENCH_DATA_DIR: {value!r} uses protocol {url.protocol!r}; use a local path "
-                         "or a file:// URL")
-    return unquote(url.path)  # a file:// URL is percent-encoded ("data%20dir")
 
 
 def default_shared_data() -> str:

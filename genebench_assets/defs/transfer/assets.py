@@ -20,6 +20,7 @@ from genebench_assets.defs.runtime.settings import GenebenchSettings, default_sh
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.gating.tissue_inputs import load_tissue, read_checked_folds
+from genebench_assets.science.markdown_tables import markdown_table
 
 PAIR_FOLDS = "transfer_pair_folds"
 PAIR_RAW_FILES = "transfer_pair_folds_raw_files"  # the raw files the folds' study versions came from
@@ -157,17 +158,18 @@ def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
 
 
 def _tissue_markdown(task_id, tissue, tissue_rows: pd.DataFrame) -> str:
-    lines = [f"### {task_id} {tissue} — cross-mission transfer (SPEC §8: no GO rule)", "",
-             "| features | model | pairs | mean AUROC [95% CI over pairs] | AUROC>=0.70 | p<0.05 | pairs n_test>=10: n / mean / >=0.70 / p<0.05 | pooled AUROC [CI] | Category A GO rule |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    rows = []
     for _, r in tissue_rows.iterrows():
         lo, hi = r["mean_auroc_ci"]
         large_mean = "–" if r["large_mean_auroc"] is None or pd.isna(r["large_mean_auroc"]) else f"{r['large_mean_auroc']:.3f}"
-        lines.append(f"| {r.get('feature_set', 'genes')} | {r['model']} | {r['n_pairs']} | {r['mean_auroc']:.3f} [{lo:.3f}, {hi:.3f}] | {r['n_auroc_ge_0_70']} | "
-                     f"{r['n_p_lt_0_05']} | {r['n_large_pairs']} / {large_mean} / {r['n_large_auroc_ge_0_70']} / "
-                     f"{r['n_large_p_lt_0_05']} | {r['pooled_auroc']:.3f} [{r['pooled_ci_lower']:.3f}, "
-                     f"{r['pooled_ci_upper']:.3f}] | {'GO' if r['category_a_go'] else 'NO-GO'} |")
-    return "\n".join(lines)
+        rows.append([r.get("feature_set", "genes"), r["model"], r["n_pairs"], f"{r['mean_auroc']:.3f} [{lo:.3f}, {hi:.3f}]",
+                     r["n_auroc_ge_0_70"], r["n_p_lt_0_05"],
+                     f"{r['n_large_pairs']} / {large_mean} / {r['n_large_auroc_ge_0_70']} / {r['n_large_p_lt_0_05']}",
+                     f"{r['pooled_auroc']:.3f} [{r['pooled_ci_lower']:.3f}, {r['pooled_ci_upper']:.3f}]",
+                     "GO" if r["category_a_go"] else "NO-GO"])
+    return "\n".join([f"### {task_id} {tissue} — cross-mission transfer (SPEC §8: no GO rule)", "", markdown_table(
+        ["features", "model", "pairs", "mean AUROC [95% CI over pairs]", "AUROC>=0.70", "p<0.05",
+         "pairs n_test>=10: n / mean / >=0.70 / p<0.05", "pooled AUROC [CI]", "Category A GO rule"], rows)])
 
 
 @dg.asset(

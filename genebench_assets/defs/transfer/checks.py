@@ -26,11 +26,7 @@ def transfer_pairs_train_test_disjoint(context, settings: GenebenchSettings):
     store = settings.table_store()
     _, folds = read_pair_folds(store, tissue)
     raw_files = store.read_json(PAIR_RAW_FILES, tissue)
-    missions_by_osd: dict[str, list[str]] = {}
-    for s in settings.catalog().studies:
-        if s.tissue == tissue:
-            missions_by_osd.setdefault(s.osd, []).append(s.mission)
-    evidence = leakage_checks.raw_sample_evidence(raw_files, missions_by_osd)
+    evidence = leakage_checks.raw_sample_evidence(raw_files, settings.catalog().missions_by_osd(tissue))
     raw_counts = leakage_checks.raw_counts_from_files(raw_files)
     return to_check_result(_all_folds([(f.fold_id, pair_train_test_disjoint(f, evidence, raw_counts)) for f in folds],
                                       "pair folds: ids, raw-file missions, raw files and libraries, train vs test"))

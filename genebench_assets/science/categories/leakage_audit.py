@@ -27,6 +27,7 @@ import math
 from pathlib import Path
 
 from genebench_assets.science.categories.published_layout import DEFECTS
+from genebench_assets.science.markdown_tables import markdown_table
 
 THYMUS_ROWS = "thymus_mhu1_rows"
 STRAIN = "a4_strain_metadata"
@@ -343,10 +344,10 @@ def render_markdown(rows: list[dict]) -> str:
     def ci(v):
         return "n/a" if not v else f"[{v[0]:.3f}, {v[1]:.3f}]"
 
-    lines = ["| task | metric | seed | strict | strict CI | strict - seed | attributed move (defects in order) |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['task']} | {r['metric']} | {fmt(r['seed'])} | {fmt(r['strict'])} | {ci(r['strict_ci'])} | "
-              f"{fmt(r['difference'])} | {r['defect'] or '-'} |" for r in rows]
+    lines = [markdown_table(
+        ["task", "metric", "seed", "strict", "strict CI", "strict - seed", "attributed move (defects in order)"],
+        [[r["task"], r["metric"], fmt(r["seed"]), fmt(r["strict"]), ci(r["strict_ci"]), fmt(r["difference"]),
+          r["defect"] or "-"] for r in rows])]
     lines += ["", "Defects, in the order they are applied:"]
     lines += [f"{i}. {SHORT_NAMES[k]}: {DESCRIPTIONS[k]}" for i, k in enumerate(ORDER, 1)]
     return "\n".join(lines)

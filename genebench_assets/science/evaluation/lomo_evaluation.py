@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from genebench_assets.science.evaluation import metrics
+from genebench_assets.science.markdown_tables import markdown_table
 
 GO_AUROC = 0.700
 GO_CI_LOWER = 0.500
@@ -204,7 +205,17 @@ def controls_bracket_from_predictions(preds, folds: list, *, protocol: str, summ
     randomness = evaluation_randomness(protocol)
     labels = {f.fold_id: fold_test_labels(f) for f in folds}
     rows = []
-    for (feature_set, model), g in preds.groupby(["feature_set", "model"], sort=True):
+    if "seed" in preds.columns:  # several seeds: each model's mean AUROC is the mean over seeds (as the summary)
+        _, tasks = evaluate_over_seeds(preds, folds, protocol=protocol)
+        for _, r in tasks.iterrows():
+            row = {"feature_set": r["feature_set"], "model": r["model"], "mean_auroc": float(r["mean_auroc"])}
+            if r["model"] == "negative_control":
+                row.update({k: float(r[k]) for k in ("pooled_auroc", "pooled_ci_lower", "pooled_ci_upper")})
+            rows.append(row)
+        groups = []
+    else:
+        groups = preds.groupby(["feature_set", "model"], sort=True)
+    for (feature_set, model), g in groups:
         ys, ss = [], []
         for fold_id, gf in g.groupby("fold_id", sort=True):
             if str(fold_id).endswith("_holdout"):
@@ -243,18 +254,17 @@ def _fmt(value, digits: int = 3) -> str:
 def render_markdown_table(summary_by_model: dict[str, dict], *, title: str | None = None) -> str:
     """Markdown for the UI: one row per model (task means and GO), then one row per model and fold."""
     lines = [f"### {title}", ""] if title else []
-    lines += ["| model | folds | mean AUROC | SD | mean CI lower | mean perm p | GO |",
-              "|---|---|---|---|---|---|---|"]
-    for model, s in summary_by_model.items():
-        lines.append(f"| {model} | {s['n_folds']} | {_fmt(s['mean_auroc'])} | {_fmt(s['std_auroc'])} | "
-                     f"{_fmt(s['mean_ci_lower'])} | {_fmt(s['mean_perm_p'])} | {_fmt(bool(s['go']))} |")
+    lines.append(markdown_table(
+        ["model", "folds", "mean AUROC", "SD", "mean CI lower", "mean perm p", "GO"],
+        [[model, s["n_folds"], _fmt(s["mean_auroc"]), _fmt(s["std_auroc"]), _fmt(s["mean_ci_lower"]),
+          _fmt(s["mean_perm_p"]), _fmt(bool(s["go"]))] for model, s in summary_by_model.items()]))
     fold_rows = [(model, f) for model, s in summary_by_model.items() for f in s.get("folds", [])]
     if fold_rows:
-        lines += ["", "| model | test mission | n (F/G) | AUROC | 95 % CI | perm p |", "|---|---|---|---|---|---|"]
-        for model, f in fold_rows:
-            lines.append(f"| {model} | {f.get('test_mission', f.get('fold_id', ''))} | {f['n_test']} "
-                         f"({f['n_flight_test']}/{f['n_ground_test']}) | {_fmt(f['auroc'])} | "
-                         f"[{_fmt(f['ci_lower'])}, {_fmt(f['ci_upper'])}] | {_fmt(f['perm_p'])} |")
+        lines += ["", markdown_table(
+            ["model", "test mission", "n (F/G)", "AUROC", "95 % CI", "perm p"],
+            [[model, f.get("test_mission", f.get("fold_id", "")), f"{f['n_test']} ({f['n_flight_test']}/{f['n_ground_test']})",
+              _fmt(f["auroc"]), f"[{_fmt(f['ci_lower'])}, {_fmt(f['ci_upper'])}]", _fmt(f["perm_p"])]
+             for model, f in fold_rows])]
     return "\n".join(lines) + "\n"
 
 
@@ -268,6 +278,8 @@ def evaluate_predictions(preds, folds: list, *, protocol: str):
     from genebench_assets.science.protocols import evaluation_randomness
     from genebench_assets.science.tasks.folds import fold_test_labels
 
+    if "seed" in preds.columns:  # several seeds (ModelSettings.seeds): each evaluated, then mean ± sd
+        return evaluate_over_seeds(preds, folds, protocol=protocol)
     randomness = evaluation_randomness(protocol)
     labels = {f.fold_id: fold_test_labels(f) for f in folds}
     fold_rows, task_rows = [], []
@@ -295,3 +307,35 @@ def evaluate_predictions(preds, folds: list, *, protocol: str):
                               randomness=randomness)
         task_rows.append({"feature_set": feature_set, "model": model, **summary, **pooled})
     return pd.DataFrame(fold_rows), pd.DataFrame(task_rows)
+
+
+def evaluate_over_seeds(preds, folds: list, *, protocol: str):
+    """`evaluate_predictions` per seed of a multi-seed predictions table (a `seed` column), then per task
+    the mean over seeds of every number, with `sd_auroc_over_seeds` (sample sd of the seeds' mean
+    AUROCs; 0 with one seed), `n_seeds` and `seeds`; GO by the usual rule on the means. per_fold gets a
+    `seed` column."""
+    import pandas as pd
+
+    folds_out, tasks_out = [], []
+    for seed, g in preds.groupby("seed", sort=True):
+        pf, tk = evaluate_predictions(g.drop(columns="seed"), folds, protocol=protocol)
+        folds_out.append(pf.assign(seed=int(seed)))
+        tasks_out.append(tk.assign(seed=int(seed)))
+    per_fold = pd.concat(folds_out, ignore_index=True)
+    by_seed = pd.concat(tasks_out, ignore_index=True)
+    rows = []
+    for (feature_set, model), g in by_seed.groupby(["feature_set", "model"], sort=True):
+        row = {"feature_set": feature_set, "model": model}
+        for col in g.columns:
+            if col in ("feature_set", "model", "seed") or g[col].dtype == bool:
+                continue
+            row[col] = g[col].mean() if col != "n_folds" else int(g[col].iloc[0])
+        row["go_auroc"] = row["mean_auroc"] > GO_AUROC
+        row["go_ci"] = row["mean_ci_lower"] > GO_CI_LOWER
+        row["go_perm"] = row["mean_perm_p"] < GO_PERM_P
+        row["go"] = row["go_auroc"] and row["go_ci"] and row["go_perm"]
+        row["sd_auroc_over_seeds"] = float(g["mean_auroc"].std(ddof=1)) if len(g) > 1 else 0.0
+        row["n_seeds"] = int(len(g))
+        row["seeds"] = ",".join(str(int(x)) for x in sorted(g["seed"]))
+        rows.append(row)
+    return per_fold, pd.DataFrame(rows)

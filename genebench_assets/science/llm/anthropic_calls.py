@@ -176,11 +176,19 @@ def judge(client: anthropic.Anthropic, prompt: str, *, model: str, weights: Mapp
 
     Each attempt has its own cache key (``attempt``), so a resumed run replays the same sequence."""
     settings = CallSettings(model, temperature, max_tokens, system)
+    return judge_until_parsed(lambda attempt: call_messages(client, prompt, settings, cache=cache, attempt=attempt),
+                              weights, parse_attempts)
+
+
+def judge_until_parsed(call_once: Callable[[int], CallResult], weights: Mapping[str, float], parse_attempts: int = 2) -> tuple[CallResult, Judgement]:
+    """The judging loop of every transport (judges.py): call (``attempt`` = 0, 1, ...), parse the reply;
+    ask again while it is unusable, then record a failed judgement. A failed call ends the loop (the
+    transport already retried it)."""
     call, judgement = CallResult(success=False), Judgement(success=False, error="not attempted")
     for attempt in range(max(1, parse_attempts)):
-        call = call_messages(client, prompt, settings, cache=cache, attempt=attempt)
+        call = call_once(attempt)
         if not call.success:
-            # The SDK already retried the transport; another loop would only repeat that.
+            # The transport already retried; another loop would only repeat that.
             return call, Judgement(success=False, error=f"judge call failed: {call.error_type} {call.error}".strip())
         judgement = parse_judge_reply(call.text, weights)
         if judgement.success:

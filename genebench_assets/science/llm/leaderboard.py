@@ -24,21 +24,23 @@ from scipy import stats
 
 from genebench_assets.science.llm.judging import FLAGS
 from genebench_assets.science.llm.question_bank import DIFFICULTIES
+from genebench_assets.science.markdown_tables import markdown_table as _markdown_table
 
 N_BOOT = 2000
 SEED = 42
 
 
 def bootstrap_mean_ci(values: Sequence[float], *, n_boot: int = N_BOOT, seed: int = SEED, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean; a fresh default_rng(seed) per call (reproducible per model)."""
+    """Percentile bootstrap CI of the mean (`scipy.stats.bootstrap`, questions resampled with replacement);
+    a fresh default_rng(seed) per call (reproducible per model). One value: (value, value); none: NaN."""
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(n_boot, x.size))].mean(axis=1)
-    alpha = (1 - level) / 2 * 100
-    lo, hi = np.percentile(means, [alpha, 100 - alpha])
-    return float(lo), float(hi)
+    if x.size == 1:  # every resample is the value itself (scipy asks for two or more observations)
+        return float(x[0]), float(x[0])
+    res = stats.bootstrap((x,), np.mean, n_resamples=n_boot, confidence_level=level, method="percentile",
+                          vectorized=True, rng=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def _spearman(x, y) -> dict[str, float | int]:
@@ -104,13 +106,7 @@ def build_leaderboard(scores: pd.DataFrame, dimensions: Sequence[str], *, n_boot
 
 
 def markdown_table(table: pd.DataFrame, columns: Sequence[str], *, digits: int = 3) -> str:
-    """A small markdown table (no tabulate dependency)."""
+    """A small markdown table: floats with `digits` decimals."""
     cols = [c for c in columns if c in table.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in table[cols].iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            cells.append(f"{v:.{digits}f}" if isinstance(v, float) else str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return _markdown_table(cols, [[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in (r[c] for c in cols)]
+                                 for _, r in table[cols].iterrows()])

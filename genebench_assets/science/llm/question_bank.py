@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from genebench_assets.science.inputs.json_schema import first_problem
+
 DIFFICULTIES = ("easy", "medium", "hard", "expert")
 QUESTION_FIELDS = (
     "id",
@@ -143,17 +145,31 @@ class QuestionBank:
 # --- validation -----------------------------------------------------------------------------------
 
 
+# The shape of one question (JSON Schema, checked with jsonschema: science/inputs/json_schema.py); ids
+# unique, rubric dimensions in the annotation schema and context files present are checked after it.
+_TEXT = {"type": "string", "pattern": r"\S", "x-message": "must be a non-empty string, got {value}"}
+_STRINGS = {"type": "array", "items": {"type": "string", "pattern": r"\S"},
+            "x-message": "must be a list of non-empty strings, got {value}"}
+_NOT_EMPTY = {"minItems": 1, "x-message": "must not be empty"}
+QUESTION_SCHEMA: dict[str, Any] = {
+    "type": "object", "x-record": True, "x-message": "expected an object, got {type}",
+    "required": list(QUESTION_FIELDS), "x-required-message": "is missing (missing fields: {missing})",
+    "properties": {
+        "id": _TEXT, "modality": _TEXT, "category": _TEXT,
+        "difficulty": {"allOf": [_TEXT, {"enum": list(DIFFICULTIES),
+                                         "x-message": f"must be one of {DIFFICULTIES}, got {{value}}"}]},
+        "question": _TEXT,
+        "rubric": {"type": "object", "additionalProperties": {"type": "string"},
+                   "x-message": "must be an object of dimension -> text, got {value}"},
+        "data_context_files": _STRINGS,
+        "expected_reasoning": {"allOf": [_STRINGS, _NOT_EMPTY]},
+        "ground_truth_key_facts": {"allOf": [_STRINGS, _NOT_EMPTY]},
+    },
+}
+
+
 def _fail(qid: str, fieldname: str, problem: str) -> QuestionBankError:
     return QuestionBankError(f"question {qid}: field '{fieldname}' {problem}")
-
-
-def _str_list(q: Mapping[str, Any], qid: str, name: str, *, allow_empty: bool = False) -> tuple[str, ...]:
-    value = q[name]
-    if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
-        raise _fail(qid, name, f"must be a list of non-empty strings, got {value!r:.80}")
-    if not value and not allow_empty:
-        raise _fail(qid, name, "must not be empty")
-    return tuple(value)
 
 
 def _parse_question(q: Any, position: int) -> Question:
@@ -161,27 +177,19 @@ def _parse_question(q: Any, position: int) -> Question:
         raise QuestionBankError(f"question at position {position}: expected an object, got {type(q).__name__}")
     qid = q.get("id")
     label = qid if isinstance(qid, str) and qid else f"at position {position}"
-    missing = [f for f in QUESTION_FIELDS if f not in q]
-    if missing:
-        raise _fail(label, missing[0], f"is missing (missing fields: {', '.join(missing)})")
-    for name in ("id", "modality", "category", "difficulty", "question"):
-        if not isinstance(q[name], str) or not q[name].strip():
-            raise _fail(label, name, f"must be a non-empty string, got {q[name]!r:.80}")
-    if q["difficulty"] not in DIFFICULTIES:
-        raise _fail(label, "difficulty", f"must be one of {DIFFICULTIES}, got {q['difficulty']!r}")
-    rubric = q["rubric"]
-    if not isinstance(rubric, Mapping) or not all(isinstance(v, str) for v in rubric.values()):
-        raise _fail(label, "rubric", f"must be an object of dimension -> text, got {rubric!r:.80}")
+    problem = first_problem(QUESTION_SCHEMA, dict(q), f"question {label}")
+    if problem:
+        raise QuestionBankError(problem)
     return Question(
         id=q["id"],
         modality=q["modality"],
         category=q["category"],
         difficulty=q["difficulty"],
         question=q["question"],
-        data_context_files=_str_list(q, label, "data_context_files"),
-        expected_reasoning=_str_list(q, label, "expected_reasoning"),
-        ground_truth_key_facts=_str_list(q, label, "ground_truth_key_facts"),
-        rubric=dict(rubric),
+        data_context_files=tuple(q["data_context_files"]),
+        expected_reasoning=tuple(q["expected_reasoning"]),
+        ground_truth_key_facts=tuple(q["ground_truth_key_facts"]),
+        rubric=dict(q["rubric"]),
     )
 
 

@@ -119,12 +119,15 @@ def answers_table(run: StoredRun, *, question_bank_hash: str = "") -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def judge_scores_table(run: StoredRun, weights: Mapping[str, float], *, question_bank_hash: str = "") -> pd.DataFrame:
-    """Re-validate each stored judgement and recompute its weighted score; keep the stored one beside it."""
+def judge_scores_table(run: StoredRun, weights: Mapping[str, float], *, question_bank_hash: str = "",
+                       scores_key: str = "scores", judge_model: str | None = None) -> pd.DataFrame:
+    """Re-validate each stored judgement and recompute its weighted score; keep the stored one beside it.
+
+    ``scores_key``/``judge_model``: another judge's scores of the same answers (SECOND_JUDGE_KEY)."""
     answers = answers_table(run, question_bank_hash=question_bank_hash)
     rows = []
     for r, (_, a) in zip(run.results, answers.iterrows()):
-        s = r.get("scores") or {}
+        s = r.get(scores_key) or {}
         if not a["answer_success"]:
             j = failed_judgement("no answer to judge")
         elif not s.get("success", False):
@@ -137,7 +140,7 @@ def judge_scores_table(run: StoredRun, weights: Mapping[str, float], *, question
                 **{k: a[k] for k in ("model", "model_name", "question_id", "modality", "difficulty", "category", "answer_success", "output_tokens", "truncated")},
                 **judgement_record(j, weights),
                 "stored_weighted_score": s.get("weighted_score"),
-                "judge_model": run.judge_model,
+                "judge_model": run.judge_model if judge_model is None else judge_model,
                 "judge_input_tokens": jt.get("input"),
                 "judge_output_tokens": jt.get("output"),
                 "source": "replay",
@@ -145,6 +148,23 @@ def judge_scores_table(run: StoredRun, weights: Mapping[str, float], *, question
             }
         )
     return pd.DataFrame(rows)
+
+
+# A second judge's scores of the stored answers (issue 21), if a stored run has them: per result the
+# object under SECOND_JUDGE_KEY, shaped like "scores"; the judge's model in metadata[SECOND_JUDGE_MODEL_KEY].
+SECOND_JUDGE_KEY, SECOND_JUDGE_MODEL_KEY = "scores_judge2", "judge2_model"
+
+
+def has_second_judge(run: StoredRun) -> bool:
+    return any(isinstance(r.get(SECOND_JUDGE_KEY), dict) for r in run.results)
+
+
+def second_judge_scores_table(run: StoredRun, weights: Mapping[str, float], *, question_bank_hash: str = "") -> pd.DataFrame | None:
+    """The second judge's table (same columns as judge_scores_table), or None when the run has none."""
+    if not has_second_judge(run):
+        return None
+    return judge_scores_table(run, weights, question_bank_hash=question_bank_hash, scores_key=SECOND_JUDGE_KEY,
+                              judge_model=str(run.metadata.get(SECOND_JUDGE_MODEL_KEY, "second judge")))
 
 
 # --- the published summary, recomputed ----------------------------------------------------------

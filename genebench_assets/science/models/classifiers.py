@@ -151,6 +151,17 @@ def _check_inputs(X_train, y_train, X_test) -> tuple[np.ndarray, np.ndarray, np.
     return X_train, y_train, X_test
 
 
+def fit_model(model_name: str, X_train, y_train, *, seed: int = DEFAULT_SEED):
+    """The fitted estimator of ``fit_predict`` (same inputs checks, same construction), for
+    interpretation (coefficients, SHAP). Not for the negative control, which has no estimator."""
+    cfg = _config(model_name)
+    if cfg.kind == "negative_control":
+        raise ValueError(f"{model_name!r} has no fitted estimator")
+    X_train, y_train, _ = _check_inputs(X_train, y_train, np.asarray(X_train, dtype=np.float64)[:0])
+    model = build_model(model_name, X_train.shape[0], X_train.shape[1], seed=seed)
+    return model.fit(X_train, y_train)
+
+
 def fit_predict(model_name: str, X_train, y_train, X_test, *, seed: int = DEFAULT_SEED) -> tuple[np.ndarray, dict]:
     """Fit on (X_train, y_train), return (P(Flight) for each row of X_test, info).
 

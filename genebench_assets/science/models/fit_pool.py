@@ -52,7 +52,30 @@ def start_worker(parent_pid: int, preload: Sequence[str] = ()) -> None:
     """Worker initializer: die with the parent, then import what the fits will need (`preload`)."""
     die_with_parent(parent_pid)
     for module in preload:
+        if module.startswith("?"):  # optional (a plug-in's module): a failure or hang is the fit's to report
+            _optional_import(module[1:])
+        else:
+            importlib.import_module(module)
+
+
+def _optional_import(module: str, limit: float = 60.0) -> None:
+    """Import `module` now if it imports within `limit` seconds; any failure is left for the fit (which
+    imports it again and reports in one line, science/models/plugins.py)."""
+    class _Slow(Exception):
+        pass
+
+    def on_alarm(signum, frame):
+        raise _Slow()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
         importlib.import_module(module)
+    except (Exception, _Slow):  # noqa: BLE001
+        sys.modules.pop(module, None)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def lpt_order(costs: Sequence[float]) -> list[int]:
@@ -100,15 +123,65 @@ def timed_fit_predict(model: str, X_train, y_train, X_test, seed: int):
     return scores, time.perf_counter() - t0
 
 
+def guarded_fit(model: str, X_train, y_train, X_test, seed: int, timeout: float | None = None,
+                probe_seed: int | None = None) -> dict:
+    """One fit as model_predictions runs it (built-in or plug-in), never raising for the model's faults.
+
+    model: a built-in name (`fit_predict`) or `plugin:NAME=MODULE:FACTORY` (science/models/plugins.py:
+    imported here by spec, output checked, SIGALRM after `timeout` seconds; a worker that does not react is
+    killed by a watchdog; `probe_seed`: the label-blindness probe, plugins.fit_plugin). Returns {scores, fit_seconds, cpu_seconds, peak_rss_mb, error}: error is
+    one line (None when the fit succeeded); cpu_seconds is this process's user + system CPU during the
+    fit; peak_rss_mb the process's peak resident memory after it (a worker's own, when run in one)."""
+    import resource
+    import threading
+    import time
+
+    from genebench_assets.science.models.plugins import PLUGIN_PREFIX, PluginError, fit_plugin
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    t0, c0 = time.perf_counter(), cpu()
+    watchdog = None
+    error, scores = None, None
+    try:
+        if model.startswith(PLUGIN_PREFIX):
+            if timeout and multiprocessing.parent_process() is not None:
+                # a fit stuck in native code ignores SIGALRM: the worker ends itself 10 s later
+                watchdog = threading.Timer(float(timeout) + 10.0, os.kill, (os.getpid(), signal.SIGKILL))
+                watchdog.daemon = True
+                watchdog.start()
+            scores = single_threaded(fit_plugin, model[len(PLUGIN_PREFIX):], X_train, y_train, X_test, seed, timeout,
+                                     probe_seed)
+        else:
+            import functools
+
+            from genebench_assets.science.models.classifiers import fit_predict
+
+            scores, _ = single_threaded(functools.partial(fit_predict, seed=seed), model, X_train, y_train, X_test)
+    except PluginError as exc:
+        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported in one line by the caller
+        error = f"raised {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    return {"scores": scores, "fit_seconds": time.perf_counter() - t0, "cpu_seconds": cpu() - c0,
+            "peak_rss_mb": round(peak, 1), "error": error, "label_blind_probe": probe_seed is not None}
+
+
 @contextlib.contextmanager
-def worker_pool(n_jobs: int, *, preload: Sequence[str] = ()):
+def worker_pool(n_jobs: int, *, preload: Sequence[str] = (), force: bool = False):
     """A pool of n_jobs spawned workers, started now (each imports `preload` as it starts), for
     `map_in_workers(..., pool=...)`; None when n_jobs <= 1 (fits then run in the calling process).
     On any exit the workers are shut down; on an exception (or Dagster's termination) pending
     tasks are cancelled and running workers killed, without waiting for running fits."""
-    if n_jobs <= 1:
+    if n_jobs <= 1 and not force:  # force: one worker even for n_jobs 1 (plug-in code never runs in the run process)
         yield None
         return
+    n_jobs = max(1, n_jobs)
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"),
         initializer=start_worker, initargs=(os.getpid(), tuple(preload)))
@@ -144,7 +217,7 @@ def map_in_workers(fn: Callable[..., Any], arg_tuples: Iterable[Sequence[Any]], 
     if costs is not None and len(costs) != len(arg_tuples):
         raise ValueError(f"{len(costs)} costs for {len(arg_tuples)} tasks")
     order = lpt_order(costs) if costs is not None else list(range(len(arg_tuples)))
-    if n_jobs <= 1 or len(arg_tuples) <= 1:
+    if pool is None and (n_jobs <= 1 or len(arg_tuples) <= 1):
         results: list[Any] = [None] * len(arg_tuples)
         for i in order:
             results[i] = fn(*arg_tuples[i])

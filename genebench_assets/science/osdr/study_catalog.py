@@ -10,6 +10,7 @@ from typing import Any
 
 from genebench_assets.science.inputs.guarded_files import (LIMITS, InputFileError, load_yaml, short,
                                                           validate_task_id)
+from genebench_assets.science.inputs.json_schema import PRESENT, first_problem
 from genebench_assets.science.osdr.identifiers import (IdentifierError, validate_accession, validate_mission,
                                                        validate_tissue)
 
@@ -24,6 +25,60 @@ EXPECTED_COUNTS_MODES = ("blocking", "advisory")
 
 class CatalogError(ValueError):
     """The catalog file is malformed; the message names the file, the entry and the field."""
+
+
+# The shape of a catalog (JSON Schema, checked with jsonschema: science/inputs/json_schema.py); what a
+# schema cannot say (identifier patterns, a study's tissue among `tissues`, missions listed, no study
+# both included and excluded) is checked after it. Property order = the order problems are reported in.
+_MAPPING = "must be a mapping, got {type} {value}"
+_LIST = "must be a list, got {type} {value}"
+_TEXT = {"type": ["string", "null"], "x-message": "must be text, got {type} {value}"}
+_COUNT = {"type": "integer", "minimum": 0, "maximum": 100_000}
+STUDY_SCHEMA: dict[str, Any] = {
+    "type": "object", "x-record": True, "x-message": _MAPPING,
+    "required": ["expected", "osd", "tissue", "mission"],
+    "properties": {
+        "expected": {**PRESENT, "type": "object", "required": ["flight", "ground"],
+                     "properties": {"flight": _COUNT, "ground": _COUNT},
+                     "x-message": "must hold whole numbers flight and ground (0..100000), got {value}"},
+        "role": {"enum": ["lomo", "holdout"], "x-message": "must be 'lomo' or 'holdout', got {value}"},
+        "sample_filter": {"type": ["object", "null"], "x-message": "must be a mapping, got {value}"},
+        "demo": {"type": ["object", "null"], "x-message": "must be a mapping, got {value}"},
+        "site": _TEXT,
+        "note": _TEXT,
+        "osd": {**PRESENT, "type": "string", "pattern": "^OSD-[0-9]+$", "x-message": "must look like 'OSD-48', got {value}"},
+        "tissue": PRESENT,  # patterns: identifiers.validate_tissue / validate_mission
+        "mission": PRESENT,
+    },
+}
+CATALOG_SCHEMA: dict[str, Any] = {
+    "type": "object", "x-record": True, "x-message": "(top level): expected a mapping, got {type} {value}",
+    "required": ["tissues", "studies"],
+    "properties": {
+        "tissues": {**PRESENT, "type": "array", "x-message": _LIST},
+        "studies": {**PRESENT, "type": "array", "x-message": _LIST,
+                    "items": {"type": "object", "x-message": _MAPPING}},  # each entry: STUDY_SCHEMA
+        "excluded": {"type": ["array", "null"], "x-message": _LIST,
+                     "items": {"type": "object", "x-record": True, "x-message": _MAPPING, "required": ["osd", "reason"],
+                               "properties": {"osd": PRESENT, "reason": PRESENT,
+                                              "duplicates_of": {"type": ["array", "null"], "x-message": _LIST}}}},
+        "missions": {"type": ["object", "null"], "x-message": _MAPPING,
+                     "additionalProperties": {
+                         "type": ["object", "null"], "x-record": True, "x-message": _MAPPING,
+                         "properties": {"hardware": _TEXT, "note": _TEXT,
+                                        "duration_days": {"type": ["integer", "null"], "minimum": 0, "maximum": 10**6,
+                                                          "x-message": "must be a whole number 0..1000000, got {value}"}}}},
+        "task_ids": {"type": ["object", "null"], "x-message": _MAPPING},
+        "expected_counts": {"enum": list(EXPECTED_COUNTS_MODES),
+                            "x-message": f"must be one of {list(EXPECTED_COUNTS_MODES)}, got {{value}}"},
+    },
+}
+
+
+def _check_schema(schema: dict[str, Any], document: Any, where: str) -> None:
+    problem = first_problem(schema, document, where)
+    if problem:
+        raise CatalogError(problem)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +162,15 @@ class StudyCatalog:
             {s.mission for s in self.studies if s.tissue == tissue and (include_holdout or s.role != "holdout")}
         )
 
+    def missions_by_osd(self, tissue: str) -> dict[str, list[str]]:
+        """The catalog missions of each OSD accession of a tissue (holdout studies included), in catalog
+        order: what a raw counts file's accession says about the mission of the samples it holds."""
+        out: dict[str, list[str]] = {}
+        for s in self.studies:
+            if s.tissue == tissue:
+                out.setdefault(s.osd, []).append(s.mission)
+        return out
+
     def holdout_missions(self, tissue: str) -> list[str]:
         return sorted({s.mission for s in self.studies if s.tissue == tissue and s.role == "holdout"})
 
@@ -124,38 +188,17 @@ class StudyCatalog:
         return dataclasses.replace(self, studies=self.studies + tuple(extra))
 
 
-def _require(entry: dict[str, Any], field: str, where: str) -> Any:
-    if field not in entry or entry[field] in (None, ""):
-        raise CatalogError(f"{where}: field '{field}' is missing or empty")
-    return entry[field]
-
-
 def study_from_dict(entry: dict[str, Any], where: str) -> Study:
-    if not isinstance(entry, dict):
-        raise CatalogError(f"{where}: must be a mapping, got {type(entry).__name__} {short(entry)}")
-    expected = _require(entry, "expected", where)
-    counts = [expected.get(k) for k in ("flight", "ground")] if isinstance(expected, dict) else [None, None]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100_000 for v in counts):
-        raise CatalogError(f"{where}: field 'expected' must hold whole numbers flight and ground (0..100000), "
-                           f"got {short(expected)}")
-    flight, ground = counts
+    _check_schema(STUDY_SCHEMA, entry, where)
+    flight, ground = entry["expected"]["flight"], entry["expected"]["ground"]
     role = entry.get("role", "lomo")
-    if not isinstance(role, str) or role not in ("lomo", "holdout"):
-        raise CatalogError(f"{where}: field 'role' must be 'lomo' or 'holdout', got {short(role)}")
-    for field in ("sample_filter", "demo"):
-        if entry.get(field) is not None and not isinstance(entry.get(field), dict):
-            raise CatalogError(f"{where}: field '{field}' must be a mapping, got {short(entry.get(field))}")
-    for field in ("site", "note"):
-        _optional_text(entry.get(field), where, field)
-    osd = _require(entry, "osd", where)
-    if not isinstance(osd, str) or not osd.startswith("OSD-") or not osd[4:].isdigit():
-        raise CatalogError(f"{where}: field 'osd' must look like 'OSD-48', got {short(osd)}")
+    osd = entry["osd"]
     # Tissue and mission become path parts and partition keys: strict patterns (issue 10, item 2).
     try:
         osd = validate_accession(osd, where, kinds=("OSD",))
         glds_prefix = validate_accession(str(entry.get("glds_prefix") or f"GLDS-{osd[4:]}"), where, kinds=("GLDS",))
-        tissue = validate_tissue(_require(entry, "tissue", where), where)
-        mission = validate_mission(_require(entry, "mission", where), where)
+        tissue = validate_tissue(entry["tissue"], where)
+        mission = validate_mission(entry["mission"], where)
     except IdentifierError as exc:
         raise CatalogError(str(exc)) from None
     return Study(
@@ -171,32 +214,6 @@ def study_from_dict(entry: dict[str, Any], where: str) -> Study:
         note=entry.get("note"),
         demo=dict(entry.get("demo") or {}),
     )
-
-
-def _mapping(value: Any, where: str, field: str) -> dict:
-    if not isinstance(value, dict):
-        raise CatalogError(f"{where}: field '{field}' must be a mapping, got {type(value).__name__} {short(value)}")
-    return value
-
-
-def _list(value: Any, where: str, field: str) -> list:
-    if not isinstance(value, list):
-        raise CatalogError(f"{where}: field '{field}' must be a list, got {type(value).__name__} {short(value)}")
-    return value
-
-
-def _optional_int(value: Any, where: str, field: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**6:
-        raise CatalogError(f"{where}: field '{field}' must be a whole number 0..1000000, got {short(value)}")
-    return value
-
-
-def _optional_text(value: Any, where: str, field: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise CatalogError(f"{where}: field '{field}' must be text, got {type(value).__name__} {short(value)}")
-    return value
 
 
 def read_catalog_document(path: str | Path) -> dict:
@@ -226,7 +243,8 @@ def load_catalog(path: str | Path | None = None) -> StudyCatalog:
 
 
 def _catalog_from_document(raw: dict, path: str) -> StudyCatalog:
-    tissue_list = _list(_require(raw, "tissues", path), path, "tissues")
+    _check_schema(CATALOG_SCHEMA, raw, path)
+    tissue_list = raw["tissues"]
     try:
         tissues = tuple(validate_tissue(t, f"{path}: tissues[{i}]") for i, t in enumerate(tissue_list))
     except IdentifierError as exc:
@@ -234,9 +252,7 @@ def _catalog_from_document(raw: dict, path: str) -> StudyCatalog:
     if len(set(tissues)) != len(tissues):
         raise CatalogError(f"{path}: field 'tissues' lists a tissue twice: {list(tissues)}")
     studies = []
-    for i, entry in enumerate(_list(_require(raw, "studies", path), path, "studies")):
-        if not isinstance(entry, dict):
-            raise CatalogError(f"{path}: studies[{i}]: must be a mapping, got {type(entry).__name__} {short(entry)}")
+    for i, entry in enumerate(raw["studies"]):
         osd = entry.get("osd", "?")
         where = f"{path}: studies[{i}] ({osd if isinstance(osd, str) and len(osd) <= 20 else short(osd, 20)})"
         study = study_from_dict(entry, where)
@@ -244,46 +260,40 @@ def _catalog_from_document(raw: dict, path: str) -> StudyCatalog:
             raise CatalogError(f"{where}: field 'tissue' is {study.tissue!r}, not one of {list(tissues)}")
         studies.append(study)
     excluded = []
-    for i, e in enumerate(_list(raw.get("excluded") or [], path, "excluded")):
+    for i, e in enumerate(raw.get("excluded") or []):
         where = f"{path}: excluded[{i}]"
-        e = _mapping(e, path, f"excluded[{i}]")
         try:
-            osd = validate_accession(_require(e, "osd", where), where, kinds=("OSD",))
+            osd = validate_accession(e["osd"], where, kinds=("OSD",))
         except IdentifierError as exc:
             raise CatalogError(str(exc)) from None
-        dups = _list(e.get("duplicates_of") or [], where, "duplicates_of")
-        excluded.append(ExcludedStudy(osd=osd, reason=str(_require(e, "reason", where)),
+        dups = e.get("duplicates_of") or []
+        excluded.append(ExcludedStudy(osd=osd, reason=str(e["reason"]),
                                       duplicates_of=tuple(str(d) for d in dups)))
     excluded = tuple(excluded)
     overlap = {s.osd for s in studies} & {e.osd for e in excluded}
     if overlap:
         raise CatalogError(f"{path}: studies both included and excluded: {sorted(overlap)}")
     missions = {}
-    for name, m in _mapping(raw.get("missions") or {}, path, "missions").items():
-        where = f"{path}: missions.{short(name, 40)}"
+    for name, m in (raw.get("missions") or {}).items():
         try:
             validate_mission(name, f"{path}: missions")
         except IdentifierError as exc:
             raise CatalogError(str(exc)) from None
-        m = _mapping(m if m is not None else {}, path, f"missions.{name}")
-        missions[name] = Mission(name=name, hardware=_optional_text(m.get("hardware"), where, "hardware"),
-                                 duration_days=_optional_int(m.get("duration_days"), where, "duration_days"),
-                                 note=_optional_text(m.get("note"), where, "note"))
+        m = m if m is not None else {}
+        missions[name] = Mission(name=name, hardware=m.get("hardware"), duration_days=m.get("duration_days"),
+                                 note=m.get("note"))
     for s in studies:
         if s.mission not in missions:
             raise CatalogError(f"{path}: study {s.osd}: mission {s.mission!r} is not listed under 'missions'")
     # Task ids become output folder names (`export-folds`: <out>/<task>_<tissue>_lomo): strict pattern.
     task_ids = {}
-    for tissue, task in _mapping(raw.get("task_ids") or {}, path, "task_ids").items():
+    for tissue, task in (raw.get("task_ids") or {}).items():
         try:
             validate_tissue(tissue, f"{path}: task_ids", known=tissues)
             task_ids[tissue] = validate_task_id(task, f"{path}: task_ids.{tissue}")
         except IdentifierError as exc:
             raise CatalogError(str(exc)) from None
     expected_counts = raw.get("expected_counts", "blocking")
-    if not isinstance(expected_counts, str) or expected_counts not in EXPECTED_COUNTS_MODES:
-        raise CatalogError(f"{path}: field 'expected_counts' must be one of {list(EXPECTED_COUNTS_MODES)}, "
-                           f"got {short(expected_counts)}")
     return StudyCatalog(
         studies=tuple(studies),
         excluded=excluded,

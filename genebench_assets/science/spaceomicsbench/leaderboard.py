@@ -9,6 +9,7 @@ import io
 
 import numpy as np
 
+from genebench_assets.science.markdown_tables import markdown_table
 from genebench_assets.science.spaceomicsbench.composite import composite_scores
 from genebench_assets.science.spaceomicsbench.defect_attribution import (
     BETWEEN_KEY, ORDER_NOTE, SHORT_NAMES, attribute, attribution_text)
@@ -44,14 +45,13 @@ def leaderboard_markdown(results: dict) -> str:
     cats = sorted({c for m in models for c in comp[m]["category_scores"]})
     emp = results.get("_composite_empirical_random", {})
     lines = [f"**protocol: {results.get('_protocol')}** — composite with analytic chance "
-             "(seed-style composite, normalized by the Random baseline, beside it)", "",
-             "| model | composite | seed-style | " + " | ".join(cats) + " |",
-             "|---|---|---|" + "---|" * len(cats)]
+             "(seed-style composite, normalized by the Random baseline, beside it)", ""]
+    rows = []
     for m in sorted(models, key=lambda m: -comp[m]["composite"]):
         row = [f"{comp[m]['category_scores'].get(c, float('nan')):.3f}" for c in cats]
         seedstyle = emp.get(m, {}).get("composite")
-        lines.append(f"| {m} | {comp[m]['composite']:.4f} | "
-                     f"{'' if seedstyle is None else f'{seedstyle:.4f}'} | " + " | ".join(row) + " |")
+        rows.append([m, f"{comp[m]['composite']:.4f}", "" if seedstyle is None else f"{seedstyle:.4f}", *row])
+    lines.append(markdown_table(["model", "composite", "seed-style", *cats], rows))
     un = comp.get("_unavailable", {})
     if un.get("tasks"):
         lines += ["", "Unavailable (not scored, not faked): " + "; ".join(f"{t}: {w}" for t, w in un["tasks"].items())]
@@ -88,12 +88,12 @@ def seed_vs_strict(seed: dict, strict: dict, primary: dict[str, str]) -> list[di
 
 def seed_vs_strict_markdown(rows: list[dict]) -> str:
     lines = [f"Split of strict − seed over the defects ({ORDER_NOTE}).", "",
-             "| task | model | metric | seed | strict | strict − seed | moved by (in order) | defects fixed |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        split = attribution_text({"steps": r.get("attribution", []), "remainder": r.get("remainder", 0.0)})
-        lines.append(f"| {r['task']} | {r['model']} | {r['metric']} | {r['seed']:.4f} | {r['strict']:.4f} | "
-                     f"{r['strict_minus_seed']:+.4f} | {split} | {r['defect_fixed']} |")
+             markdown_table(
+                 ["task", "model", "metric", "seed", "strict", "strict − seed", "moved by (in order)", "defects fixed"],
+                 [[r["task"], r["model"], r["metric"], f"{r['seed']:.4f}", f"{r['strict']:.4f}",
+                   f"{r['strict_minus_seed']:+.4f}",
+                   attribution_text({"steps": r.get("attribution", []), "remainder": r.get("remainder", 0.0)}),
+                   r["defect_fixed"]] for r in rows])]
     return "\n".join(lines)
 
 
@@ -122,18 +122,14 @@ def attribution_by_task(rows: list[dict]) -> list[dict]:
 
 
 def attribution_by_task_markdown(table: list[dict]) -> str:
-    lines = [f"Which defect moved each task ({ORDER_NOTE}).", "",
-             "| task | metric | step | models moved | mean step | largest step | not split |", "|---|---|---|---|---|---|---|"]
     def f(v):
         return "" if v is None else f"{v:+.4f}"
 
-    for e in table:
-        if e["step"] == "remainder" and not e["models_moved"]:
-            continue
-        lines.append(f"| {e['task']} | {e['metric']} | {SHORT_NAMES.get(e['step'], e['step'])} | "
-                     f"{e['models_moved']}/{e['models']} | {f(e['mean_delta'])} | {f(e['largest_delta'])} | "
-                     f"{e['not_split'] or ''} |")
-    return "\n".join(lines)
+    rows = [[e["task"], e["metric"], SHORT_NAMES.get(e["step"], e["step"]), f"{e['models_moved']}/{e['models']}",
+             f(e["mean_delta"]), f(e["largest_delta"]), e["not_split"] or ""]
+            for e in table if not (e["step"] == "remainder" and not e["models_moved"])]
+    return "\n".join([f"Which defect moved each task ({ORDER_NOTE}).", "", markdown_table(
+        ["task", "metric", "step", "models moved", "mean step", "largest step", "not split"], rows)])
 
 
 def category_chart_markdown(results: dict) -> str:

@@ -10,9 +10,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # not imported at run time: the CLI reads catalog additions before pandas is needed
+    import pandas as pd
 
 
 def current_umask() -> int:

@@ -36,7 +36,8 @@ def checks_of(result):
 def test_defs_load_without_key_or_data(monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     graph = defs.resolve_asset_graph()
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"llm_question_bank", "llm_answers", "llm_judge_scores", "llm_leaderboard"}
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"llm_question_bank", "llm_answers", "llm_judge_scores", "llm_leaderboard",
+                                                                                  "llm_judge2_scores", "llm_judge_agreement"}
     assert all(graph.get(k).group_name == "llm" for k in graph.get_all_asset_keys())
 
 

@@ -110,3 +110,17 @@ def test_sigkilled_run_is_marked_failed_and_leaves_no_worker(tmp_path):
             run.kill()
         if daemon is not None:
             _stop(daemon)
+
+
+def test_pid_alive_refuses_gone_zombie_and_reused_pids():
+    from genebench_assets.defs.runtime.run_monitoring import pid_alive
+
+    assert pid_alive(os.getpid(), time.time())
+    assert not pid_alive(os.getpid(), time.time() - 3600)  # a process started after the event: pid reused
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.time() + 30
+    while pid_alive(child.pid) and time.time() < deadline:  # exited, not reaped yet: a zombie
+        time.sleep(0.05)
+    assert not pid_alive(child.pid)
+    child.wait()
+    assert not pid_alive(child.pid)

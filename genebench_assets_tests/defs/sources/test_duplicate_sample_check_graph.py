@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from genebench_assets.defs.sources import checks as source_check_defs
-from genebench_assets.science.osdr import demo_simulator
+from genebench_assets_tests.science.osdr.mirror_plants import plant_sample
 from genebench_assets.science.storage.atomic_files import write_parquet
 from genebench_assets.science.storage.table_store import TableStore
 from genebench_assets_tests.defs.demo_graph import check_results, cloned_graph, materialized, mirror_baseline
@@ -55,7 +55,7 @@ def test_planted_duplicate_sample_fails_the_check_and_blocks_the_study(clone):
     assert all(check_results(clone.study(TISSUE, "RR-9")).values())  # good baseline; other studies now cached
     before = _n_materializations(clone, "normalized_expression", "RR-9")
     # The RR-9 sample's library is the RR-1 sample's, under its RR-9 name (a re-deposited sample).
-    demo_simulator.plant_sample(clone.mirror, RR9_OSD, RR9_SAMPLE, counts=_mirror_counts(clone, RR1_OSD, RR1_SAMPLE))
+    plant_sample(clone.mirror, RR9_OSD, RR9_SAMPLE, counts=_mirror_counts(clone, RR1_OSD, RR1_SAMPLE))
     misses = source_check_defs.OTHER_STUDY_FINGERPRINTS.misses
     result = clone.study(TISSUE, "RR-9")
     # RR-1 and RR-5 did not change: their fingerprints come from the cache, their counts are not re-read.
@@ -73,7 +73,7 @@ def test_a_cached_study_changed_since_is_read_again(clone):
     """The RR-9 run caches RR-1's fingerprint; RR-1 then gains a copy of an RR-9 sample. RR-9's next run
     must compare against RR-1 as it is now (a stale cache would pass)."""
     assert all(check_results(clone.study(TISSUE, "RR-9")).values())
-    demo_simulator.plant_sample(clone.mirror, RR1_OSD, RR1_SAMPLE, counts=_mirror_counts(clone, RR9_OSD, RR9_SAMPLE))
+    plant_sample(clone.mirror, RR1_OSD, RR1_SAMPLE, counts=_mirror_counts(clone, RR9_OSD, RR9_SAMPLE))
     assert check_results(clone.study(TISSUE, "RR-1"))[CHECK] is False
     result = clone.study(TISSUE, "RR-9")
     assert check_results(result)[CHECK] is False

@@ -27,6 +27,7 @@ def test_cli_runs_a_task_partition_and_reports_unavailable(tmp_path, monkeypatch
     from genebench_assets.cli import main
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    monkeypatch.setenv("GENEBENCH_DATA_DIR", str(tmp_path / "data"))  # not the repo's data/
     rc = main(["reproduce", "spaceomicsbench", "--data", str(shared_path("spaceomicsbench")), "--protocol", "strict",
                "--out", str(tmp_path / "o"), "--task", "F2"])
     assert rc == 0

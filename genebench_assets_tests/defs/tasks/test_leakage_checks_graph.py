@@ -20,6 +20,7 @@ import pytest
 
 from genebench_assets.definitions import defs
 from genebench_assets.science.osdr import demo_simulator
+from genebench_assets_tests.science.osdr.mirror_plants import plant_sample
 from genebench_assets_tests.defs.gating.refusals import assert_refused, step_failures
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, cloned_graph, materialized, mirror_baseline, mirror_graph
 
@@ -67,7 +68,7 @@ def _donor_counts(g) -> pd.Series:
 # ------------------------------------------------------------------------------------- plants
 def plant_name_stem(g, monkeypatch):
     """The RR-9 library renamed as an RR-1 animal's technical re-run (other counts): a name-only clue."""
-    demo_simulator.plant_sample(g.mirror, TEST_OSD, VICTIM, new_name=f"GLDS-101_rna_seq_{DONOR}_techrep2")
+    plant_sample(g.mirror, TEST_OSD, VICTIM, new_name=f"GLDS-101_rna_seq_{DONOR}_techrep2")
     return MISSIONS[-1:]
 
 
@@ -80,7 +81,7 @@ def plant_raw_source(g, monkeypatch):
 
     monkeypatch.setattr(source_checks, "no_sample_in_two_studies",
                         lambda by_study, **kwargs: CheckOutcome(True, "switched off by the test", {}))
-    demo_simulator.plant_sample(g.mirror, TEST_OSD, VICTIM, counts=_donor_counts(g))
+    plant_sample(g.mirror, TEST_OSD, VICTIM, counts=_donor_counts(g))
     return MISSIONS[-1:]
 
 
@@ -168,7 +169,7 @@ def plant_reprocessed_duplicate(g, monkeypatch):
     rng = np.random.default_rng(7)
     donor = _donor_counts(g)
     dup = pd.Series(demo_simulator.reprocessed_duplicate(donor.to_numpy(), rng), index=donor.index)
-    demo_simulator.plant_sample(g.mirror, TEST_OSD, VICTIM, counts=dup)
+    plant_sample(g.mirror, TEST_OSD, VICTIM, counts=dup)
     return MISSIONS[-1:]
 
 

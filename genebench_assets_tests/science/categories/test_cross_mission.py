@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 import json
+import os
 import subprocess
 import sys
 
@@ -68,7 +69,8 @@ def test_evaluate_command_scores_b_tasks_with_the_permutation_count_given(tmp_pa
     release = shared_path("genelab_release")
     proc = subprocess.run([sys.executable, "-m", "genebench_assets.cli", "evaluate", "--submission",
                            str(published() / "submission_PCALR_baseline_B2.json"), "--task", "B2", "--release", str(release),
-                           "--n-permutations", "500", "--json"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+                           "--n-permutations", "500", "--json"], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={**os.environ, "GENEBENCH_DATA_DIR": str(tmp_path / "data")})  # its results record
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
     _, pub = _load("B2")

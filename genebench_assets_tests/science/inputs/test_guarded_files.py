@@ -168,17 +168,22 @@ def test_bad_catalog_additions_is_one_line(tmp_path, text, message):
 
 
 # --------------------------------------------------------------------- bounds: time and peak memory
+# Peak memory from VmHWM, this process's own high-water mark: Linux keeps ru_maxrss across execve, so
+# a probe forked from a large pytest worker would report the worker's size.
 _PROBE = textwrap.dedent("""
-    import resource, sys, time
+    import sys, time
     from genebench_assets.science.inputs import guarded_files as G
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def hwm_kb():
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    base = hwm_kb()
     t0 = time.perf_counter()
     try:
         getattr(G, sys.argv[1])(sys.argv[2], max_bytes=int(sys.argv[3]))
         outcome = "read"
     except G.InputFileError as exc:
         outcome = "refused: " + str(exc)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = hwm_kb()
     print(f"{time.perf_counter() - t0:.3f} {peak - base} {peak}")
     print(outcome)
 """)

@@ -81,3 +81,27 @@ def test_malformed_catalog_names_file_entry_and_field(tmp_path, text, message):
 def test_missing_catalog_file(tmp_path):
     with pytest.raises(CatalogError, match="nope.yaml: .*file not found"):
         load_catalog(tmp_path / "nope.yaml")
+
+
+def test_missions_by_osd_lists_each_accession_of_a_tissue(catalog):
+    by_osd = catalog.missions_by_osd("gastrocnemius")
+    assert sorted(m for ms in by_osd.values() for m in ms) == ["RR-1", "RR-5", "RR-9"]
+    assert all(s.tissue == "gastrocnemius" for osd in by_osd for s in catalog.study_by_osd(osd))
+    assert catalog.missions_by_osd("no-such-tissue") == {}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("tissues: [liver]\nstudies: []\nmissions: {RR-1: {duration_days: 1.5}}\n",
+     "missions.RR-1: field 'duration_days' must be a whole number 0..1000000, got 1.5"),
+    ("tissues: [liver]\nstudies: []\nexcluded: [{osd: OSD-4}]\n", "excluded[0]: field 'reason' is missing or empty"),
+    ("tissues: [liver]\nstudies: []\nexpected_counts: x\n",
+     "field 'expected_counts' must be one of ['blocking', 'advisory'], got 'x'"),
+    ("tissues: [liver]\nstudies:\n  - {osd: OSD-1, tissue: liver, mission: RR-1, expected: {flight: 1.0, ground: 1}}\n"
+     "missions: {RR-1: {}}\n", "studies[0] (OSD-1): field 'expected' must hold whole numbers"),
+])
+def test_catalog_schema_problems_are_one_line(tmp_path, text, message):
+    path = tmp_path / "catalog.yaml"
+    path.write_text(text)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path)
+    assert str(info.value) == f"{path}: {message}" or str(info.value).startswith(f"{path}: {message}")
