@@ -376,17 +376,18 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     tissue = task_to_tissue[args.task]
     from genebench_assets.science.models.classifiers import MODEL_NAMES
 
-    from genebench_assets.science.models.plugins import NAME_PATTERN, PluginError, configured_specs, split_specs
+    from genebench_assets.science.models.plugins import PluginError, configured_specs, split_specs
 
     try:  # plug-ins configured here (GENEBENCH_MODEL_SPECS, installed entry points) are models too
         plugin_names = [p.name for p in configured_specs(split_specs(os.environ.get("GENEBENCH_MODEL_SPECS", "")))]
     except PluginError as exc:
         raise UsageError(f"GENEBENCH_MODEL_SPECS: {exc}") from None
     known_models = [*MODEL_NAMES, *plugin_names]
-    # A plug-in name run with --model-spec earlier is looked up in the recorded evaluation (one line if absent).
-    if args.model not in known_models and not args.model.startswith("positive_control:") \
-            and not NAME_PATTERN.match(args.model):
-        raise UsageError(f"--model {args.model!r:.60} is not a model; known: {known_models}")
+    # Unknown names are refused before anything is read (issue 19): a plug-in run earlier with
+    # --model-spec is named through GENEBENCH_MODEL_SPECS (or its entry point) for lineage too.
+    if args.model.removeprefix("positive_control:") not in known_models:
+        raise UsageError(f"--model {args.model!r:.60} is not a model; known: {known_models} (a plug-in: name it "
+                         "in GENEBENCH_MODEL_SPECS)")
     fold = None
     if args.fold:
         mission = args.fold.removeprefix("fold_").removesuffix("_test").removesuffix("_holdout")

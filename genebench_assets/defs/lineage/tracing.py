@@ -202,13 +202,15 @@ def stale_partitions(instance: dg.DagsterInstance, defs: dg.Definitions) -> dict
     """{asset: {partition or "": FRESH / STALE / MISSING}} for every materialized asset partition, as
     the UI computes it: data versions of the inputs and the code version recorded at materialization
     against the current code location's graph (Dagster's CachingStaleStatusResolver)."""
-    import datetime
+    # `datetime` bound to the class, never the module: Dagster's record types resolve their field
+    # annotations (`datetime`) in the calling frame on first use, and the module there fails isinstance.
+    from datetime import datetime, timezone
 
     from genebench_assets.defs.runtime.dagster_internals import (AssetGraphView, CachingStaleStatusResolver,
                                                                  TemporalContext)
 
     graph = defs.resolve_asset_graph()
-    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=datetime.datetime.now(datetime.timezone.utc), last_event_id=None),
+    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=datetime.now(timezone.utc), last_event_id=None),
                           instance=instance, asset_graph=graph)
     resolver = CachingStaleStatusResolver(instance=instance, asset_graph=graph, loading_context=view)
     out: dict[str, dict[str, str]] = {}
