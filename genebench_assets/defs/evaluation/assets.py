@@ -118,9 +118,12 @@ def evaluation_controls_bracket(context, settings: GenebenchSettings):
     results, problems = controls_bracket_from_predictions(
         store.read_frame("model_predictions", tissue), [Fold.from_dict(d) for d in store.read_json("lomo_folds", tissue)],
         protocol=settings.protocol, summary=store.read_frame("evaluation_summary", tissue))
+    from genebench_assets.science.evaluation.lomo_evaluation import bracket_severity
+
     return to_check_result(CheckOutcome(
         passed=not problems,
         description="mean AUROC of every model, from the stored scores, vs the negative control's interval (random "
         "scores, pooled bootstrap CI) and vs its positive control (the same model on a copy with label features "
         "planted); evaluation_summary agrees with the stored scores",
-        metadata={"controls": results}, failures=problems))
+        metadata={"controls": results}, failures=problems),
+        severity=dg.AssetCheckSeverity(bracket_severity(problems)))

@@ -165,6 +165,16 @@ def controls_bracket(metric_by_model: dict[str, float], *, negative_interval: tu
             "positive": positives, "flagged": flagged, "problems": problems}
 
 
+BELOW_CHANCE = "below the negative control's interval"
+
+
+def bracket_severity(problems: list[str]) -> str:
+    """"WARN" when every problem is a model below chance: a finding reported beside its number (the
+    published kidney models are below chance too). "ERROR" otherwise: broken controls, a model above its
+    own positive control (a leak's sign) or a summary that disagrees with the stored scores."""
+    return "WARN" if problems and all(BELOW_CHANCE in p for p in problems) else "ERROR"
+
+
 def controls_bracket_by_feature_set(tasks) -> tuple[dict, list[str]]:
     """`controls_bracket` per feature set of an evaluation_summary frame (mean AUROC per model; the
     negative control's interval = chance, 0.5, +- the half-width of its pooled bootstrap CI).

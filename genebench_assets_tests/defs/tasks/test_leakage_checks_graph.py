@@ -298,6 +298,10 @@ def test_controls_bracket_flags_a_model_below_the_negative_control_through_the_g
     checks = check_results(result)
     assert all(v for k, v in checks.items() if k.startswith("leakage_")), checks
     assert checks["evaluation_controls_bracket"] is False
+    # flipped scores flip lr's positive control too: a broken control is an error, not a finding
+    severity = next(e.severity for e in result.get_asset_check_evaluations()
+                    if e.check_name == "evaluation_controls_bracket")
+    assert severity == dg.AssetCheckSeverity.ERROR
     event = next(e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "evaluation_summary")
     bracket = event.event_specific_data.materialization.metadata["controls_bracket"].value["genes"]
     assert "below the negative control's interval" in bracket["flagged"]["lr"]
@@ -323,5 +327,6 @@ def test_controls_bracket_recomputes_from_the_stored_scores_not_the_summary(clon
     assert checks["evaluation_controls_bracket"] is False, checks
     ev = next(e for e in result.get_asset_check_evaluations() if e.check_name == "evaluation_controls_bracket")
     assert "lr's mean AUROC in evaluation_summary" in ev.metadata["failures"].value
+    assert ev.severity == dg.AssetCheckSeverity.ERROR  # a summary that disagrees with the scores is an error
     summary = clone.settings.table_store().read_frame("evaluation_summary", TISSUE)
     assert lomo_evaluation.controls_bracket_by_feature_set(summary)[1] == []  # the summary alone looks fine

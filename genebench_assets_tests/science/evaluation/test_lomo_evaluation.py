@@ -168,3 +168,14 @@ def test_positive_control_fold_is_the_lomo_fold_with_most_training_samples():
              Fold(fold_id="fold_RR-23_holdout", train_ids=list(range(30)), holdout=True)]
     assert evaluation.positive_control_fold(folds) == "fold_RR-5_test"  # most training; tie -> first id; no holdout
     assert evaluation.positive_control_fold(folds[-1:]) is None
+
+
+def test_a_model_below_chance_is_a_warning_and_a_broken_control_an_error():
+    below = evaluation.controls_bracket({"negative_control": 0.5, "positive_control:lr": 1.0, "lr": 0.3,
+                                         "positive_control:rf": 1.0, "rf": 0.8}, negative_interval=(0.38, 0.62))
+    assert below["problems"] and evaluation.bracket_severity(below["problems"]) == "WARN"
+    broken = evaluation.controls_bracket({"negative_control": 0.5, "positive_control:lr": 0.2, "lr": 0.3})
+    assert evaluation.bracket_severity(broken["problems"]) == "ERROR"
+    leak = evaluation.controls_bracket({"negative_control": 0.5, "positive_control:lr": 0.95, "lr": 0.99})
+    assert evaluation.bracket_severity(leak["problems"]) == "ERROR"
+    assert evaluation.bracket_severity(["genes: lr's mean AUROC in evaluation_summary 0.8 is not 0.7"]) == "ERROR"
