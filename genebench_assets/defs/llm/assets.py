@@ -191,13 +191,21 @@ def _answers_of_model(context, label: str, bank: QuestionBank, mode: str, spaceo
           description="Judge scores per answer: five 1-5 integers (clamped, validated), flags, and the weighted "
           "score recomputed from the integers with the schema's weights. Failed judgements are kept and counted.")
 def llm_judge_scores(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_answers, spaceomicsbench: SpaceOmicsBenchResource, anthropic: AnthropicResource) -> dg.Output:
+    return _judged_per_model(context, llm_question_bank, llm_answers, spaceomicsbench, anthropic,
+                             lambda label, bank, answers, mode: _judge_scores_of_model(
+                                 context, label, bank, answers, mode, spaceomicsbench, anthropic))
+
+
+def _judged_per_model(context, llm_question_bank, llm_answers, spaceomicsbench, anthropic, judge_model) -> dg.Output:
+    """Both judges' assets: the bank through the read gate, then `judge_model(label, bank, answers, mode)`
+    for every model partition of the run, one table and metadata per partition."""
     bank = _bank(llm_question_bank, context)
     mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
     keys = list(context.partition_keys)
     answers = llm_answers if isinstance(llm_answers, dict) else {keys[0]: llm_answers}
     tables, metadata = {}, {}
     for label in keys:
-        tables[label], metadata[label] = _judge_scores_of_model(context, label, bank, answers.get(label), mode, spaceomicsbench, anthropic)
+        tables[label], metadata[label] = judge_model(label, bank, answers.get(label), mode)
     return _per_partition(context, tables, metadata)
 
 
@@ -420,15 +428,9 @@ def _no_scores(weights) -> pd.DataFrame:
           "an empty table and status 'unavailable: no second judge configured' (not a failure).")
 def llm_judge2_scores(context: dg.AssetExecutionContext, llm_question_bank: dict, llm_answers, spaceomicsbench: SpaceOmicsBenchResource,
                       anthropic: AnthropicResource, judge2: SecondJudgeResource) -> dg.Output:
-    bank = _bank(llm_question_bank, context)
-    mode = spaceomicsbench.resolve_mode(bool(anthropic.resolved_api_key()))
-    keys = list(context.partition_keys)
-    answers = llm_answers if isinstance(llm_answers, dict) else {keys[0]: llm_answers}
-    tables, metadata = {}, {}
-    for label in keys:
-        tables[label], metadata[label] = _judge2_scores_of_model(context, label, bank, answers.get(label), mode,
-                                                                 spaceomicsbench, anthropic, judge2)
-    return _per_partition(context, tables, metadata)
+    return _judged_per_model(context, llm_question_bank, llm_answers, spaceomicsbench, anthropic,
+                             lambda label, bank, answers, mode: _judge2_scores_of_model(
+                                 context, label, bank, answers, mode, spaceomicsbench, anthropic, judge2))
 
 
 def _judge2_scores_of_model(context, label: str, bank: QuestionBank, llm_answers: pd.DataFrame, mode: str,
