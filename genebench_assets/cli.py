@@ -171,7 +171,8 @@ def seed_list(text: str) -> list[int]:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
-    """Materialize the catalog, every real study partition, then every tissue, in-process."""
+    """Materialize the catalog, every real study partition and every tissue (defs/runtime/materialize_plan.py:
+    each tissue after its studies, two runs at a time)."""
     if args.source:
         os.environ["GENEBENCH_SOURCE"] = args.source
     if args.protocol:  # before the definitions are imported: their resources read it at construction
@@ -196,69 +197,90 @@ def cmd_materialize(args: argparse.Namespace) -> int:
             read_run_config_file(args.run_config)
         except RunConfigError as exc:
             raise UsageError(f"--run-config {exc}") from None
-    import dagster as dg  # only now: every argument and input file above is checked without it
-
-    from genebench_assets.defs.runtime.settings import GenebenchSettings
-
     instance = _instance()
-    defs = _defs()
     tissues = args.tissue or list(catalog.tissues)
     failures: list[str] = []
-    # progress on the terminal: [run i of N] and the elapsed time on every line
-    n_pairs = sum(1 for t, _ in catalog.pairs() if t in tissues)
-    total = 1 + (n_pairs + len(tissues)) * (2 if args.nes else 1) + (len(tissues) + 1 if getattr(args, "categories", False) else 0)
+    from genebench_assets.defs.runtime.jobs import END_OF_RUN_JOBS  # the leaderboards, after every other run
+    from genebench_assets.defs.runtime.materialize_plan import lane_pool, plan_runs, run_concurrently, stop_lanes
+
+    plan = plan_runs(list(catalog.pairs()), tissues, nes=args.nes, categories=getattr(args, "categories", False),
+                     final_jobs=END_OF_RUN_JOBS)
+    total = len(plan)
+    # Two runs at a time (defs/runtime/materialize_plan.py): while one tissue's models are fitted, the
+    # next tissue's studies are prepared. One at a time, in this process, with --run-config (its
+    # executor decides where steps run) or --concurrent-runs 1.
+    lanes = 1 if args.run_config else max(1, min(args.concurrent_runs, total))
     done = [0]
     from genebench_assets.defs.runtime.progress import TerminalProgress
 
     # On a terminal: a progress bar under the runs' lines; with or without one, the runs' console log
     # goes to a file, so CI logs and `nohup` get the same concise lines as a terminal.
     progress = TerminalProgress(total, log_path=Path(os.environ["DAGSTER_HOME"]) / "materialize_console.log")
+    tags = {"genebench/protocol": os.environ.get("GENEBENCH_PROTOCOL", "strict")}
+    started: dict[int, float] = {}
 
-    from genebench_assets.defs.runtime.execution import execute_for_cli
+    def on_start(i: int) -> None:
+        started[i] = time.perf_counter()
+        if lanes > 1:  # one lane: progress.running() around the run names it
+            progress.started(plan[i].title)
 
-    def run(job: str, partition=None, label: str = "") -> bool:
-        t = time.perf_counter()
-        done[0] += 1
-        with progress.running(f"{job} {label}"):
-            result = execute_for_cli(  # in-process, or on --run-config's executor (defs/runtime/execution.py)
-                defs, instance, job, partition, run_config_file=args.run_config,
-                tags={"genebench/protocol": os.environ.get("GENEBENCH_PROTOCOL", "strict")})
-        from genebench_assets.defs.runtime.run_report import run_outcome
-
+    def on_end(i: int, outcome) -> bool:
         # ok only if the run succeeded and no check of severity ERROR failed, blocking or not
-        ok, failed_checks, report = run_outcome(instance, result)
-        progress.line(f"  [{done[0]:>{len(str(total))}}/{total}] {'ok ' if ok else 'FAILED'} {job:12s} {label:28s} "
-                      f"{time.perf_counter() - t:6.1f}s  (elapsed {time.perf_counter() - t0:5.0f}s)")
+        ok, failed_checks, report = outcome
+        done[0] += 1
+        if lanes > 1:
+            progress.ended(plan[i].title)
+        run = plan[i]
+        progress.line(f"  [{done[0]:>{len(str(total))}}/{total}] {'ok ' if ok else 'FAILED'} {run.job:12s} {run.label:28s} "
+                      f"{time.perf_counter() - started[i]:6.1f}s  (elapsed {time.perf_counter() - t0:5.0f}s)")
         if not ok:
             # Failed checks, each failed step's root cause in one line, and what was skipped.
             for line in report:
                 progress.line(f"      {line}")
-            failures.append(f"{job} {label}".strip()
-                            + (f" (failed check: {', '.join(failed_checks)})" if failed_checks else ""))
+            failures.append(run.title + (f" (failed check: {', '.join(failed_checks)})" if failed_checks else ""))
         return ok
 
+    from genebench_assets.defs.runtime.settings import GenebenchSettings
+
     print(f"genebench: materializing into {GenebenchSettings().data_dir} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
-    print(f"genebench: Dagster's event log goes to {progress.log_path} (all events: the UI)", flush=True)
-    if not run("catalog_job", None, "catalog + gene sets"):
-        progress.close()
-        return 1
-    for tissue in tissues:
-        for t, m in catalog.pairs():
-            if t == tissue:
-                run("study_job", dg.MultiPartitionKey({"tissue": t, "mission": m}), f"{t} {m}")
-    for tissue in tissues:
-        run("tissue_job", tissue, tissue)
-    if args.nes:
-        for tissue in tissues:
-            for t, m in catalog.pairs():
-                if t == tissue:
-                    run("nes_study_job", dg.MultiPartitionKey({"tissue": t, "mission": m}), f"{t} {m}")
-            run("nes_tissue_job", tissue, tissue)
-    if getattr(args, "categories", False):
-        # Category B (genes and pathways) + negative controls per tissue, then NES vs our transfer AUROCs.
-        for tissue in tissues:
-            run("transfer_tissue_job", tissue, tissue)
-        run("transfer_summary_job", None, "NES vs transfer")
+    print(f"genebench: Dagster's event log goes to {progress.log_path} (all events: the UI)"
+          + (f"; {lanes} runs at a time" if lanes > 1 else ""), flush=True)
+    if lanes == 1:
+        import concurrent.futures
+
+        import dagster as dg  # only now: every argument and input file above is checked without it
+
+        from genebench_assets.defs.runtime.execution import execute_for_cli
+        from genebench_assets.defs.runtime.run_report import run_outcome
+
+        defs = _defs()
+
+        def start(i: int) -> concurrent.futures.Future:
+            run, future = plan[i], concurrent.futures.Future()
+            key = dg.MultiPartitionKey(run.partition) if isinstance(run.partition, dict) else run.partition
+            with progress.running(run.title):  # in-process, or on --run-config's executor (defs/runtime/execution.py)
+                result = execute_for_cli(defs, instance, run.job, key, run_config_file=args.run_config, tags=tags)
+            future.set_result(run_outcome(instance, result))
+            return future
+
+        run_concurrently(plan, start, on_end, on_start, lanes=1)
+    else:
+        from genebench_assets.defs.runtime.materialize_plan import lane_execute
+
+        pool, clean = lane_pool(lanes, progress.log_path), False  # the lanes load the code location ...
+        try:
+            _defs()  # ... while this process checks that it loads (a bad catalog or executor file: one line)
+            run_concurrently(plan, lambda i: pool.submit(lane_execute, plan[i].job, plan[i].partition, tags),
+                             on_end, on_start, lanes=lanes)
+            clean = True
+        except UsageError:
+            progress.close()
+            raise
+        except BaseException:
+            progress.crashed()  # the reason is not hidden in the log file
+            raise
+        finally:
+            stop_lanes(pool, clean)
     progress.close()
     print(f"done in {time.perf_counter() - t0:.1f}s; {len(failures)} failed" + (f": {failures}" if failures else ""))
     return 1 if failures else 0
@@ -378,16 +400,18 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
     from genebench_assets.science.models.plugins import PluginError, configured_specs, split_specs
 
-    try:  # plug-ins configured here (GENEBENCH_MODEL_SPECS, installed entry points) are models too
-        plugin_names = [p.name for p in configured_specs(split_specs(os.environ.get("GENEBENCH_MODEL_SPECS", "")))]
+    # Plug-ins named here (--model-spec, GENEBENCH_MODEL_SPECS, installed entry points) are models too.
+    specs = [*(args.model_spec or []), *split_specs(os.environ.get("GENEBENCH_MODEL_SPECS", ""))]
+    try:
+        plugin_names = [p.name for p in configured_specs(specs)]
     except PluginError as exc:
-        raise UsageError(f"GENEBENCH_MODEL_SPECS: {exc}") from None
+        raise UsageError(f"--model-spec / GENEBENCH_MODEL_SPECS: {exc}") from None
     known_models = [*MODEL_NAMES, *plugin_names]
-    # Unknown names are refused before anything is read (issue 19): a plug-in run earlier with
-    # --model-spec is named through GENEBENCH_MODEL_SPECS (or its entry point) for lineage too.
+    # Unknown names are refused before anything is read (issue 19): a plug-in run earlier is named again
+    # for lineage, the way it was named for the run.
     if args.model.removeprefix("positive_control:") not in known_models:
-        raise UsageError(f"--model {args.model!r:.60} is not a model; known: {known_models} (a plug-in: name it "
-                         "in GENEBENCH_MODEL_SPECS)")
+        raise UsageError(f"--model {args.model!r:.60} is not a model; known: {known_models} (a plug-in: name it with "
+                         "--model-spec NAME=MODULE:FACTORY, GENEBENCH_MODEL_SPECS or a genebench.models entry point)")
     fold = None
     if args.fold:
         mission = args.fold.removeprefix("fold_").removesuffix("_test").removesuffix("_holdout")
@@ -605,6 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also DESeq2 -> prerank NES -> NES conservation (slow: pydeseq2 fits every gene)")
     m.add_argument("--categories", action="store_true",
                    help="also Category B transfer (genes, pathways), negative controls NC1/NC2 and NES vs transfer")
+    m.add_argument("--concurrent-runs", type=int, choices=range(1, 9), default=min(2, os.cpu_count() or 1), metavar="N",
+                   help="runs at a time (default: 2, or 1 on one core); each run's model fits use the fit pool's workers")
     m.add_argument("--run-config", metavar="FILE", type=input_file("run_config"),
                    help="run every job on the executor this Dagster run config YAML selects (e.g. "
                         "deploy/dask/run_config.yaml); validated before anything runs")
@@ -657,6 +683,8 @@ def build_parser() -> argparse.ArgumentParser:
     li = sub.add_parser("lineage", help="trace a reported AUROC to folds, features, code and raw files")
     li.add_argument("--task", required=True, type=task_id_arg)
     li.add_argument("--model", required=True)
+    li.add_argument("--model-spec", action="append", metavar="NAME=MODULE:FACTORY",
+                    help="a plug-in's name, as given to materialize (repeatable; or GENEBENCH_MODEL_SPECS / an entry point)")
     li.add_argument("--fold", help="a held-out mission, e.g. RR-6")
     li.add_argument("--features", help="feature set: genes or pathways")
     li.add_argument("--release", help="trace a `genebench reproduce` result instead")

@@ -7,6 +7,7 @@ import dagster as dg
 from genebench_assets.defs import evaluation, expression, llm, models, pathways, refresh, release, sources, tasks
 from genebench_assets.defs import categories
 from genebench_assets.defs import analyses
+from genebench_assets.defs import batch_correction
 from genebench_assets.defs import transfer
 from genebench_assets.defs import spaceomicsbench
 from genebench_assets.defs import results
@@ -39,6 +40,7 @@ defs = with_contracts(dg.Definitions.merge(
     llm.defs,
     text_track.text_track_defs,
     analyses_calibration.defs,
+    batch_correction.defs,
     dg.Definitions(
         jobs=JOBS,
         executor=genebench_executor,  # run config picks multiprocess (default) / in_process / dask / k8s

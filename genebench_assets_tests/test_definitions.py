@@ -35,14 +35,27 @@ def test_assets_jobs_sensors():
             "genelab_leaderboard", "spaceomicsbench_results_leaderboard",
             # issue 21: analyses (interpretation and multi-database on the release; holdout, calibration, within-LOO)
             "release_pathway_interpretation", "multi_db_comparison", "holdout_calibration", "within_mission_loo",
+            "gene_shap", "cell2020_validation",
+            # issue 21: T1-T3 from the release's GSVA scores
+            "temporal_analyses",
+            # issue 21: J3 batch correction and the A1 ComBat / ISS-only variants
+            "batch_corrected_features", "batch_correction_comparison", "a1_iss_only_results",
+            # issue 21: J2 DGE pipelines per study and their comparison (optional extra dge-pipelines)
+            "dge_pipeline_tables", "dge_pipeline_comparison",
             # issue 11: gene-level Category B and the negative controls
             "transfer_pair_folds", "transfer_predictions", "transfer_evaluation", "negative_controls",
             "nes_conservation_vs_b_transfer",
             # issue 11: C methods A/B, D and J5 with gene features (demo / live / mirror sources)
             "cross_tissue_gene_folds", "cross_tissue_gene_transfer", "condition_prediction_genes",
             "j5_gene_vs_pathway"} == keys
-    for job in ("catalog_job", "study_job", "tissue_job", "nes_study_job", "nes_tissue_job", "release_job"):
+    for job in ("catalog_job", "study_job", "tissue_job", "nes_study_job", "nes_tissue_job", "release_job", "results_job"):
         assert defs.resolve_job_def(job)
+    # issue 21: J2 in two opt-in jobs (one partitions definition each), not in the default materialize
+    for job, asset in (("dge_pipelines_job", "dge_pipeline_tables"), ("dge_comparison_job", "dge_pipeline_comparison")):
+        assert {k.to_user_string() for k in defs.resolve_job_def(job).asset_layer.selected_asset_keys} == {asset}
+    # issue 20: the leaderboards are in a job of their own, run at the end of `genebench materialize`
+    assert {k.to_user_string() for k in defs.resolve_job_def("results_job").asset_layer.selected_asset_keys} == {
+        "genelab_leaderboard", "spaceomicsbench_results_leaderboard"}
     # The LLM group is outside every benchmark job.
     for job in ("catalog_job", "study_job", "tissue_job"):
         selected = {k.to_user_string() for k in defs.resolve_job_def(job).asset_layer.selected_asset_keys}

@@ -30,12 +30,19 @@ from genebench_assets.science.storage.table_store import TableStore
 GROUP = "release_analyses"
 
 
+def release_file_records(release_dir: Path, paths) -> list[dict]:
+    """Provenance records (raw_files) of files read from the GeneLab release."""
+    return [{"osd": "GeneLab release", "file_name": str(p.relative_to(release_dir)), "origin": str(p),
+             "size": p.stat().st_size, "sha256": sha256_file(p), "source_mode": "release"} for p in paths]
+
+
 @_release_asset(code_version=code_version_of(__file__, "release_pathway_interpretation"), group_name=GROUP,
                 partitions_def=release_partitions, deps=[release_fold_features],
                 description="Per LOMO fold of the release: PCA-LR coefficients mapped back to the pathways "
                 "(A{n}_pathway_{db}_shap.json, published layout), RF TreeExplainer SHAP (shap), rank agreement "
                 "across folds, plot of the top pathways.")
 def release_pathway_interpretation(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
+    from genebench_assets.science.analyses import gene_shap
     from genebench_assets.science.analyses import interpretability as interp
     from genebench_assets.science.evaluation.plots import png_markdown
     from genebench_assets.science.release import genelab_release
@@ -52,7 +59,9 @@ def release_pathway_interpretation(context, settings: GenebenchSettings, release
         detail = {"summary": summary,
                   "per_fold_coef": {f: coefs.loc[f].to_dict() for f in coefs.index},
                   "coef_rank_agreement": interp.rank_agreement(coefs),
-                  "rf_shap": interp.shap_summary(rf_shap, task_id=task_id, tissue=tissue, model="rf"),
+                  "rf_shap": gene_shap.shap_rf_document(gene_shap.ranked_mean(rf_shap, protocol="seed")[1], task_id=task_id,
+                                                        tissue=tissue, n_folds=len(rf_shap), symbols={}, protocol="seed",
+                                                        targets=False),
                   "rf_shap_rank_agreement": interp.rank_agreement(rf_shap)}
         _, sha = store.write_json(detail, "release_pathway_interpretation", part)
         shas[part] = sha
@@ -76,7 +85,8 @@ def release_pathway_interpretation(context, settings: GenebenchSettings, release
 
 @dg.asset(code_version=code_version_of(__file__, "multi_db_comparison"), group_name=GROUP, deps=[release_evaluation],
           description="multi_db_comparison.json: AUROC per model x tissue x collection from the reproduced "
-          "release tables, NES conservation across missions from the release's fGSEA tables.")
+          "release tables; NES conservation across missions, the MitoCarta OXPHOS deep dive and the Hallmark-vs-"
+          "MitoCarta OXPHOS concordance from the release's fGSEA tables (seed complex matching; strict beside it).")
 def multi_db_comparison(context, settings: GenebenchSettings, release_settings: ReleaseSettings) -> dg.MaterializeResult:
     from genebench_assets.science.analyses import multi_db
     from genebench_assets.science.evaluation.plots import png_markdown
@@ -90,19 +100,24 @@ def multi_db_comparison(context, settings: GenebenchSettings, release_settings: 
     results = {(t, db): store.read_json("release_evaluation", _part(t, db)) for t in TISSUES for db in COLLECTIONS}
     result = multi_db.multi_db_comparison(results, release_dir)
     _, sha = store.write_json(result, "multi_db_comparison")
+    # strict (not in the published file): complexes matched on name boundaries, beside the seed's substrings
+    strict = multi_db.mitocarta_deep_dive(release_dir, match="strict")
+    seed_only = multi_db.complex_membership_diff(result["mitocarta_deep_dive"], strict)
+    store.write_json({"mitocarta_deep_dive": strict, "seed_only_pathways": seed_only}, "multi_db_comparison", "strict")
     out = write_json(result, Path(release_settings.out_dir) / multi_db.FILENAME, sort_keys=False, indent=2)
     up = [{"asset": "release_evaluation", "partition": _part(t, db),
            "data_version": _recorded_version(context, "release_evaluation", t, db, store, "release_evaluation", _part(t, db), ext="json")}
           for t in TISSUES for db in COLLECTIONS]
     fgsea = [p for t in multi_db.PUBLISHED_TISSUES for db in multi_db.COLLECTIONS for p in multi_db.fgsea_files(release_dir, t, db)]
-    raw = [{"osd": "GeneLab release", "file_name": str(p.relative_to(release_dir)), "origin": str(p),
-            "size": p.stat().st_size, "sha256": sha256_file(p), "source_mode": "release"} for p in fgsea]
+    raw = release_file_records(release_dir, fgsea)
     table = pd.DataFrame({t: {db: v["mean_auroc"] for db, v in by_db.items()} for t, by_db in result["auroc"]["pca_lr"].items()}).T
     return dg.MaterializeResult(
         data_version=dg.DataVersion(sha[:16]),
         metadata={"result_file": str(out), "table_sha256": sha,
                   "pca_lr_auroc": dg.MetadataValue.md(frame_markdown(table.round(3))),
                   "auroc_plot": dg.MetadataValue.md(png_markdown(multi_db.auroc_png(result["auroc"]), "AUROC by collection")),
+                  "mitocarta_seed_vs_strict": dg.MetadataValue.md(frame_markdown(
+                      pd.DataFrame(seed_only, columns=["tissue", "mission", "complex", "seed_mean_NES", "strict_mean_NES"]).round(3))),
                   **provenance_metadata(upstream=up, raw_files=raw, protocol="seed")})
 
 

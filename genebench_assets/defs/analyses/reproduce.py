@@ -1,11 +1,12 @@
 """`genebench reproduce analyses --release DIR --out OUT`: the release reproduction plus its analyses
 (issue 21), recorded in the Dagster instance, writing into OUT in the published layout:
 A{n}_pathway_{db}_results.json (24), A{n}_pathway_{db}_shap.json (24; A6 hallmark is the published
-one) and multi_db_comparison.json.
+one), multi_db_comparison.json, cell2020_validation.json and the T1-T3 summaries.
 
-Two Dagster runs: one over the whole (tissue, collection) partition range (release assets +
+Three Dagster runs: one over the whole (tissue, collection) partition range (release assets +
 release_pathway_interpretation, as `reproduce pathway-lomo`), then the unpartitioned
-multi_db_comparison, which reads all 24 release_evaluation partitions."""
+multi_db_comparison, which reads all 24 release_evaluation partitions; then cell2020_validation
+(release fGSEA / DESeq2 tables only); then temporal_analyses (T1-T3 from the release's GSVA scores)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def analyses_definitions() -> dg.Definitions:
     from genebench_assets.defs import analyses, release
     from genebench_assets.defs.runtime.settings import GenebenchSettings
 
-    return dg.Definitions.merge(release.defs, analyses.defs, dg.Definitions(resources={"settings": GenebenchSettings()}))
+    return dg.Definitions.merge(release.defs, analyses.release_defs, dg.Definitions(resources={"settings": GenebenchSettings()}))
 
 
 def reproduce_analyses(instance, defs, *, release: Path, out: Path) -> int:
@@ -33,7 +34,9 @@ def reproduce_analyses(instance, defs, *, release: Path, out: Path) -> int:
     steps = [(defs.resolve_job_def("release_analyses_job"),
               {"dagster/asset_partition_range_start": str(start), "dagster/asset_partition_range_end": str(end)},
               "release_pathway_interpretation", len(COLLECTIONS) * len(TISSUES)),
-             (defs.resolve_job_def("multi_db_comparison_job"), {}, "multi_db_comparison", 1)]
+             (defs.resolve_job_def("multi_db_comparison_job"), {}, "multi_db_comparison", 1),
+             (defs.resolve_job_def("cell2020_validation_job"), {}, "cell2020_validation", 1),
+             (defs.resolve_job_def("temporal_analyses_job"), {}, "temporal_analyses", 1)]  # T1-T3 (release GSVA)
     for job, tags, asset, expected in steps:
         t0 = time.perf_counter()
         result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False, tags=tags)
@@ -48,4 +51,8 @@ def reproduce_analyses(instance, defs, *, release: Path, out: Path) -> int:
                     print(f"      {ev.message}")
             break
     print(f"results in {out}" + (f"; failed: {failures}" if failures else ""))
+    if not failures:
+        from genebench_assets.defs.results.reproductions import record_analyses
+
+        print(record_analyses(defs, release=release, out=out))
     return 1 if failures else 0

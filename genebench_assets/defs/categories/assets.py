@@ -15,6 +15,7 @@ from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.release.resources import ReleaseSettings
 from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.science.categories import condition_prediction, cross_tissue, gene_vs_pathway
+from genebench_assets.science.models.plugin_scope import skip_note
 from genebench_assets.science.protocols import PROTOCOLS
 from genebench_assets.science.storage.atomic_files import write_text
 
@@ -63,6 +64,7 @@ def cross_tissue_pathway_transfer(context, settings: GenebenchSettings, release_
     path = _write(settings, "cross_tissue_pathway_transfer", task_id, doc)
     s, t = doc["seed"], doc["strict"]
     return dg.MaterializeResult(metadata={
+        "model_plugins": skip_note("C1-C4 method C"),  # issue 20: never run here, and why
         "path": str(path), "auroc_seed": s["auroc"], "auroc_strict": t["auroc"], "perm_p_seed": s["perm_p"],
         "n_train": s["n_train"], "n_test": s["n_test"], "selected_pathways": dg.MetadataValue.json(s["selected_pathways"])})
 
@@ -105,7 +107,7 @@ def condition_prediction_pathway(context, settings: GenebenchSettings, release_s
         # too few samples in a class: nothing is fitted; the blocking check reports it
         doc[protocol] = None if problems else condition_prediction.run_task(release, task_id, protocol=protocol, check=False)
     path = _write(settings, "condition_prediction_pathway", task_id, doc)
-    metadata = {"path": str(path), "class_counts": dg.MetadataValue.json(counts)}
+    metadata = {"path": str(path), "class_counts": dg.MetadataValue.json(counts), "model_plugins": skip_note("D3-D6")}
     if not problems:
         metadata.update(macro_f1_seed=doc["seed"]["macro_f1"], macro_f1_strict=doc["strict"]["macro_f1"], perm_p_seed=doc["seed"]["perm_p"])
     return dg.MaterializeResult(metadata=metadata)
@@ -134,7 +136,8 @@ def j5_pathway_lomo(context, settings: GenebenchSettings, release_settings: Rele
         mean, per_fold = gene_vs_pathway.pathway_lomo_aurocs(release, tissue, protocol)
         doc[protocol] = {"pathway_mean_auroc": mean, "pathway_per_fold": per_fold}
     path = _write(settings, "j5_pathway_lomo", tissue, doc)
-    return dg.MaterializeResult(metadata={"path": str(path), "mean_auroc_seed": doc["seed"]["pathway_mean_auroc"],
+    return dg.MaterializeResult(metadata={"path": str(path), "model_plugins": skip_note("J5 pathway LOMO"),
+                                          "mean_auroc_seed": doc["seed"]["pathway_mean_auroc"],
                                           "mean_auroc_strict": doc["strict"]["pathway_mean_auroc"]})
 
 

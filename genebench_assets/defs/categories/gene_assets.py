@@ -8,12 +8,13 @@ lomo_folds recorded (defs/gating/tissue_inputs.py), so C sees exactly the studie
 
 import dagster as dg
 
-from genebench_assets.defs.categories.assets import _write, c_partitions, d_partitions, read_result
+from genebench_assets.defs.categories.assets import _write, c_partitions, d_partitions, read_result, result_path
 from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.runtime.partitions import tissue_partitions
 from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.science.categories import condition_prediction, cross_tissue
 from genebench_assets.science.markdown_tables import markdown_table
+from genebench_assets.science.models.plugin_scope import skip_note
 from genebench_assets.science.protocols import PROTOCOLS
 
 GENE_FOLDS = "cross_tissue_gene_folds"
@@ -119,14 +120,21 @@ def cross_tissue_gene_lists_from_training_tissue(context, settings: GenebenchSet
     group_name="categories",
     partitions_def=c_partitions,
     deps=[cross_tissue_gene_folds, dg.AssetDep(LOMO_FOLDS, partition_mapping=c_task_tissues)],
+    required_resource_keys={"settings", "model_settings"},  # model_settings: plug-ins (issue 20)
     description="Category C methods A and B with gene features: PCA-LR (scaler, PCA(min(50, n-1)), LR) fitted on "
     "the training tissue; AUROC on the test tissue, bootstrap CI (2000), permutation p (10,000); seed and "
     "strict side by side, the seed's test-label-derived method B flagged.",
 )
-def cross_tissue_gene_transfer(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+def cross_tissue_gene_transfer(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    # resources by key (required_resource_keys): a ModelSettings annotation would import defs/models, which
+    # pulls the tissue graph into `genebench reproduce categories`' import (see LOMO_FOLDS above)
+    from genebench_assets.defs.models.plugin_fits import configured_plugins, versioned_data_version
     from genebench_assets.science.categories import cross_tissue_genes
 
+    settings: GenebenchSettings = context.resources.settings
+    model_settings = context.resources.model_settings
     task_id = context.partition_key
+    plugins = configured_plugins(model_settings, reserved=("pca_lr",))  # issue 20: before anything is read
     folds = read_result(settings, GENE_FOLDS, task_id, context)
     (train, test), data = _sides(context, settings, task_id)
     recorded = folds["study_versions"]
@@ -134,8 +142,17 @@ def cross_tissue_gene_transfer(context: dg.AssetExecutionContext, settings: Gene
     if changed:
         raise dg.Failure(f"{task_id}: {GENE_FOLDS} was built from other study versions of {changed}; re-materialize it")
     doc = {"task_id": task_id, "train_tissue": train.tissue, "test_tissue": test.tissue}
+    results, scores = {}, {}
     for protocol in PROTOCOLS:
-        doc[protocol] = {m: cross_tissue_genes.fit_evaluate(folds[protocol][m], train, test) for m in METHODS}
+        doc[protocol] = {}
+        for m in METHODS:
+            fold = folds[protocol][m]
+            doc[protocol][m] = cross_tissue_genes.too_few_genes(fold)
+            if doc[protocol][m] is None:
+                scores[(protocol, m, "pca_lr")], info = cross_tissue_genes.fit_scores(fold, train, test)
+                doc[protocol][m] = cross_tissue_genes.evaluate_scores(fold, scores[(protocol, m, "pca_lr")], info=info)
+            results[(protocol, m, "pca_lr")] = doc[protocol][m]
+    plugin_meta = _c_plugin_fits(context, model_settings, plugins, task_id, folds, train, test, doc, results, scores)
     path = _write(settings, GENE_TRANSFER, task_id, doc)
     rows = []
 
@@ -150,10 +167,64 @@ def cross_tissue_gene_transfer(context: dg.AssetExecutionContext, settings: Gene
         rows.append([m, fmt(s["auroc"]), fmt(t["auroc"]), fmt(diff, "+.3f"), f"{s['n_features']} / {t['n_features']}", note])
     side_by_side = markdown_table(
         ["method", "seed AUROC", "strict AUROC", "strict - seed", "genes seed / strict", "note"], rows)
-    return dg.MaterializeResult(metadata={
-        "path": str(path), "side_by_side": dg.MetadataValue.md(side_by_side),
-        **{f"auroc_{m}_{p}": doc[p][m]["auroc"] if doc[p][m]["auroc"] is not None else float("nan")
-           for p in PROTOCOLS for m in METHODS}})
+    # Issue 20: one results record per protocol, method and model in <data_dir>/results/genelab/<C task>/.
+    from genebench_assets.science.results.from_tasks import records_from_cross_tissue
+    from genebench_assets.science.results.record import write_record
+    from genebench_assets.science.storage.atomic_files import sha256_file
+
+    records = records_from_cross_tissue(
+        task_id=task_id, results=results, scores=scores,
+        folds_data_version=sha256_file(result_path(settings, GENE_FOLDS, task_id))[:16],
+        code_version=context.assets_def.code_versions_by_key.get(context.asset_key) or "unknown",
+        plugins=plugins, plugin_cost=plugin_meta.pop("_cost", {}), seed=model_settings.seed,
+        source=f"{GENE_TRANSFER} [{task_id}]")
+    paths = [write_record(settings.data_dir, r) for r in records]
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(versioned_data_version(sha256_file(path), plugins)) if plugins else None,
+        metadata={
+            "path": str(path), "side_by_side": dg.MetadataValue.md(side_by_side), **plugin_meta,
+            "results_records": str(paths[0].parent) if paths else "none",
+            **{f"auroc_{m}_{p}": doc[p][m]["auroc"] if doc[p][m]["auroc"] is not None else float("nan")
+               for p in PROTOCOLS for m in METHODS}})
+
+
+def _c_plugin_fits(context, model_settings, plugins: dict, task_id: str, folds: dict, train, test,
+                   doc: dict, results: dict, scores: dict) -> dict:
+    """Every plug-in on each protocol's method A and B fold (issue 20), beside PCA-LR: fitted on the training
+    tissue through the fit workers, scored on the test tissue with the same metrics; into doc["plugins"]
+    (only when plug-ins are configured: the file is otherwise as before), `results` and `scores` (for the
+    records). Returns the metadata to show (fit cost under "_cost")."""
+    from genebench_assets.defs.models.plugin_fits import PluginFit, plugin_metadata, run_plugin_fits
+    from genebench_assets.science.categories import cross_tissue_genes
+
+    if not plugins:
+        return {}
+    fits, keys = [], []
+    for protocol in PROTOCOLS:
+        for m in METHODS:
+            fold = folds[protocol][m]
+            if cross_tissue_genes.too_few_genes(fold) is None:
+                X_train, y_train, X_test = cross_tissue_genes.fold_inputs(fold, train, test)
+                for name in plugins:
+                    fits.append(PluginFit(name, f"fold {task_id}_{m} ({protocol})", X_train, y_train, X_test))
+                    keys.append((protocol, m, name))
+    fitted, label_blind, cost = run_plugin_fits(context, model_settings, plugins, fits)
+    doc["plugins"] = {name: {"spec": p["spec"], "code_version": p["code_version"],
+                             **{protocol: {} for protocol in PROTOCOLS}} for name, p in plugins.items()}
+    for protocol in PROTOCOLS:
+        for m in METHODS:
+            for name in plugins:
+                fold = folds[protocol][m]
+                if (protocol, m, name) in keys:
+                    scores[(protocol, m, name)] = fitted[keys.index((protocol, m, name))]["scores"]
+                    r = cross_tissue_genes.evaluate_scores(fold, scores[(protocol, m, name)], model=name)
+                else:
+                    r = cross_tissue_genes.too_few_genes(fold, model=name)
+                doc["plugins"][name][protocol][m] = results[(protocol, m, name)] = r
+    return {"plugins": dg.MetadataValue.json(plugin_metadata(plugins)), "label_blind": dg.MetadataValue.json(label_blind),
+            "plugin_aurocs": dg.MetadataValue.json({n: {p: {m: doc["plugins"][n][p][m]["auroc"] for m in METHODS}
+                                                        for p in PROTOCOLS} for n in plugins}),
+            "_cost": cost}
 
 
 @dg.asset(
@@ -216,7 +287,7 @@ def condition_prediction_genes(context: dg.AssetExecutionContext, settings: Gene
         X = data.expression.loc[genes, list(y_s.index)].T.to_numpy(dtype=float)
         doc["genes"] = condition_prediction.evaluate_features(X, y_s, task_id)
     path = _write(settings, "condition_prediction_genes", task_id, doc)
-    metadata = {"path": str(path), "class_counts": dg.MetadataValue.json(counts)}
+    metadata = {"path": str(path), "class_counts": dg.MetadataValue.json(counts), "model_plugins": skip_note("D3-D6")}
     if doc["genes"]:
         metadata.update(macro_f1=doc["genes"]["macro_f1"], accuracy=doc["genes"]["accuracy"],
                         perm_p=doc["genes"]["perm_p"], n_genes=doc["genes"]["n_features"],

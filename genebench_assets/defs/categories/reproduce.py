@@ -46,4 +46,7 @@ def reproduce_categories(instance, defs, *, release: Path, out: Path, data_dir: 
         return 1
     audit = [p for p in (Path(out) / "leakage_audit.json", Path(out) / "leakage_audit.md") if p.is_file()]
     print(f"results in {out}" + (f" (leakage audit: {', '.join(p.name for p in audit)})" if audit else ""))
+    from genebench_assets.defs.results.reproductions import record_categories
+
+    print(record_categories(defs, release=release, out=out, data_dir=data_dir))
     return 0

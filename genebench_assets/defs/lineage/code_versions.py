@@ -47,7 +47,13 @@ METADATA_ONLY = {f"{DEFS}.lineage.provenance", f"{DEFS}.lineage.tracing", f"{DEF
 # (scikit-learn 1.9 alone moved RandomForest AUROCs by up to 0.16), so it is part of the version of
 # every asset whose reachable code imports the library.
 NUMERIC_LIBRARIES = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "xgboost": "xgboost",
-                     "lightgbm": "lightgbm", "pydeseq2": "pydeseq2", "gseapy": "gseapy", "pandas": "pandas"}
+                     "lightgbm": "lightgbm", "pydeseq2": "pydeseq2", "gseapy": "gseapy", "pandas": "pandas",
+                     # J2's edgeR QLF and limma-voom ports (optional extra dge-pipelines: "absent" without it)
+                     "edgepython": "edgepython", "pylimma": "pylimma",
+                     # J3's ComBat-seq (sva::ComBat_seq port, defs/batch_correction; optional extra batch-correction)
+                     "inmoose": "inmoose",
+                     # T3's two-way ANOVA (OLS, type-II; defs/analyses/temporal.py)
+                     "statsmodels": "statsmodels"}
 # Decorators that leave a defs function a plain helper; any other (dg.asset, dg.asset_check, the
 # modules' own asset/check factories) makes it a Dagster definition, which is not followed.
 PLAIN_DECORATORS = {"functools", "contextlib", "property", "staticmethod", "classmethod", "dataclass",

@@ -30,6 +30,8 @@ def _fit_cost(timings: list[dict]) -> dict:
         m["seeds"] = sorted(set(m["seeds"]) | {t["seed"]})
         m["fit_seconds"] = round(m["fit_seconds"] + t["fit_seconds"], 3)
         m["cpu_seconds"] = round(m["cpu_seconds"] + t["cpu_seconds"], 3)
+        if t.get("probe_cpu_seconds"):  # a plug-in's label-blindness probe, counted apart (fit_pool.guarded_fit)
+            m["probe_cpu_seconds"] = round(m.get("probe_cpu_seconds", 0.0) + t["probe_cpu_seconds"], 3)
         m["peak_rss_mb"] = max(m["peak_rss_mb"], t["peak_rss_mb"])
     return out
 
@@ -159,7 +161,8 @@ def model_predictions(
     for (fold, feature_set, model, X_train, _, X_test, _, seed, _), res in zip(tasks, results):
         timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model, "seed": seed,
                         "n_features": X_train.shape[1], "fit_seconds": round(res["fit_seconds"], 3),
-                        "cpu_seconds": round(res["cpu_seconds"], 3), "peak_rss_mb": res["peak_rss_mb"]})
+                        "cpu_seconds": round(res["cpu_seconds"], 3), "peak_rss_mb": res["peak_rss_mb"],
+                        "probe_cpu_seconds": round(res.get("probe_cpu_seconds", 0.0), 3)})
         # Fit times live beside the table, not in it: the table's hash is the data version,
         # and the same inputs must give the same version.
         for sid, s in zip(X_test.index, res["scores"]):

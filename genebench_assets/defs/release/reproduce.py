@@ -75,6 +75,11 @@ def reproduce_pathway_lomo(instance, defs, *, release: Path, db, out: Path, tiss
                 if ev.is_failure:
                     print(f"      {ev.message}")
     print(f"results in {out}; {len(ranges)} Dagster run(s)" + (f"; failed: {failures}" if failures else ""))
+    from genebench_assets.defs.results.reproductions import record_pathway_lomo
+    from genebench_assets.science.release.genelab_release import TISSUE_TASKS
+
+    done_tissues = [t for t in tissues if not any(f.startswith(f"{t} ") for f in failures)]
+    print(record_pathway_lomo(defs, release=release, out=out, tasks=[TISSUE_TASKS[t] for t in done_tissues], dbs=dbs))
     return 1 if failures else 0
 
 

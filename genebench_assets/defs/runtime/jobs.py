@@ -37,4 +37,27 @@ llm_replay_job = dg.define_asset_job(
     description="SpaceOmicsBench LLM track: question bank -> answers + judge scores of every answering model "
     "(stored runs replayed offline by default) -> leaderboard. CLI: genebench llm replay [--out DIR].")
 
-JOBS = [catalog_job, study_job, tissue_job, nes_study_job, nes_tissue_job, llm_replay_job]
+# The leaderboards (defs/results/assets.py) read the results records that evaluation_summary, the
+# Category B/C and SpaceOmicsBench assets, `genebench evaluate` and `genebench reproduce` write into the data
+# directory: they belong after every other run. END_OF_RUN_JOBS is what `genebench materialize` runs last
+# ((job, label) pairs, unpartitioned); defs/results/refresh.refresh_leaderboards runs it on its own.
+RESULTS_ASSETS = ["genelab_leaderboard", "spaceomicsbench_results_leaderboard"]
+results_job = dg.define_asset_job(
+    "results_job", selection=dg.AssetSelection.assets(*RESULTS_ASSETS),
+    description="Leaderboards of every benchmark: the results records (built-in, plug-in, submission, embeddings, "
+    "reproduction) beside the published baselines. Run at the end of genebench materialize.")
+END_OF_RUN_JOBS: tuple[tuple[str, str], ...] = (("results_job", "leaderboards"),)
+
+# Issue 21, J2 (defs/analyses/dge_pipelines.py): opt-in, not in `genebench materialize` (pydeseq2 + two GPL
+# libraries of the optional extra dge-pipelines). One partitions definition per job: the per-study tables, then
+# the comparison (docs/analyses.md says how to run them).
+dge_pipelines_job = dg.define_asset_job(
+    "dge_pipelines_job", selection=dg.AssetSelection.assets("dge_pipeline_tables"),
+    description="J2, per study: DESeq2 / edgeR QLF / limma-voom on the raw counts (optional extra dge-pipelines); "
+    "then dge_comparison_job.")
+dge_comparison_job = dg.define_asset_job(
+    "dge_comparison_job", selection=dg.AssetSelection.assets("dge_pipeline_comparison"),
+    description="J2: J2_dge_pipeline_comparison.json from the per-study tables, seed and strict side by side.")
+
+JOBS = [catalog_job, study_job, tissue_job, nes_study_job, nes_tissue_job, llm_replay_job, results_job, dge_pipelines_job,
+        dge_comparison_job]

@@ -15,6 +15,7 @@ in any order on worker processes (science/models/fit_pool.map_in_workers' `on_do
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 
 def progress_message(i: int, n: int, t0: float, what: str, *, now: float | None = None,
@@ -105,6 +106,7 @@ class TerminalProgress:
         self.tty = self.stream.isatty() if tty is None else tty
         self.log_path = log_path
         self.bar = None
+        self._running: list[str] = []
         if self.tty:
             import shutil
 
@@ -125,16 +127,40 @@ class TerminalProgress:
         else:
             print(text, file=self.stream, flush=True)
 
+    def started(self, label: str) -> None:
+        """A run started (several may be running at once: all are named on the bar)."""
+        self._running.append(label)
+        if self.bar is not None:
+            self.bar.set_postfix_str(" | ".join(self._running), refresh=True)
+
+    def ended(self, label: str) -> None:
+        """A run ended: the bar advances and stops naming it."""
+        if label in self._running:
+            self._running.remove(label)
+        if self.bar is not None:
+            self.bar.set_postfix_str(" | ".join(self._running), refresh=False)
+            self.bar.update(1)
+
+    def crashed(self, start: int | None = None) -> None:
+        """Something stopped the command itself (not a failed run, which returns): close the bar and show
+        the end of what the runs wrote on stderr (from byte `start` of the log), so the reason is not
+        hidden in the log file."""
+        import sys
+
+        self.close()
+        if self.log_path is not None and Path(self.log_path).exists():
+            with open(self.log_path) as log:
+                log.seek(start or 0)
+                sys.stderr.write("".join(log.readlines()[-20:]))
+
     def running(self, label: str):
-        """Context manager around one run: names it on the bar and advances the bar when it ends."""
+        """Context manager around one run in this process: names it on the bar, sends its stderr (Dagster's
+        console log) to the log file, and advances the bar when it ends."""
         import contextlib
 
         @contextlib.contextmanager
         def _run():
-            import sys
-
-            if self.bar is not None:
-                self.bar.set_postfix_str(label, refresh=True)
+            self.started(label)
             start = None
             try:
                 with contextlib.ExitStack() as stack:
@@ -144,16 +170,9 @@ class TerminalProgress:
                         stack.enter_context(contextlib.redirect_stderr(log))
                     yield
             except BaseException:
-                # Something stopped the command itself (not a failed run, which returns): show what it
-                # wrote on stderr, so the reason is not hidden in the log file.
-                self.close()
-                if start is not None:
-                    with open(self.log_path) as log:
-                        log.seek(start)
-                        sys.stderr.write("".join(log.readlines()[-20:]))
+                self.crashed(start)
                 raise
-            if self.bar is not None:
-                self.bar.update(1)
+            self.ended(label)
 
         return _run()
 

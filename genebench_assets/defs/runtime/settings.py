@@ -23,6 +23,10 @@ PROTOCOL_ASSETS = (
     # Category B and the negative controls (defs/transfer): folds, predictions and evaluations per protocol.
     "transfer_pair_folds", "transfer_pair_folds_raw_files", "transfer_predictions", "transfer_evaluation",
     "transfer_evaluation_pairs", "negative_controls", "nes_conservation_vs_b_transfer",
+    # Issue 21: gene-level SHAP (defs/analyses/gene_shap.py), fitted on the protocol's folds.
+    "gene_shap",
+    # Issue 21, J3 (defs/batch_correction): corrections fitted per protocol, and what is computed from them.
+    "batch_corrected_features", "batch_correction_comparison", "a1_iss_only_results",
 )
 
 

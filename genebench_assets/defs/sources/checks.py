@@ -57,7 +57,14 @@ def raw_counts_no_sample_in_two_studies(context, settings: GenebenchSettings):
     for t, m in settings.catalog().pairs():
         if (t, m) == (tissue, mission) or not store.exists("raw_counts", t, m):
             continue
-        prints.update(OTHER_STUDY_FINGERPRINTS.get(store, t, m))
+        try:
+            prints.update(OTHER_STUDY_FINGERPRINTS.get(store, t, m))
+        except (FileNotFoundError, KeyError):
+            # That study is being written by another run right now (raw_counts and raw_samples are two
+            # files: one is there, the other not yet, or of another version). Skipping it here loses
+            # nothing: its own check runs after its write ends, hence after this study's files were
+            # complete, and compares the two then (runs go two at a time: materialize_plan.py).
+            continue
     return to_check_result(source_checks.no_sample_in_two_studies(prints, fingerprinted=True))
 
 

@@ -19,6 +19,8 @@ import pandas as pd
 from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.lineage.provenance import frame_markdown, provenance_metadata
 from genebench_assets.defs.runtime.settings import GenebenchSettings
+from genebench_assets.defs.models.plugin_fits import configured_plugins, plugin_metadata, versioned_data_version
+from genebench_assets.defs.models.resources import ModelSettings
 from genebench_assets.defs.spaceomicsbench.resources import SpaceOmicsBenchMLSettings
 from genebench_assets.science.spaceomicsbench.task_definitions import TASK_IDS
 from genebench_assets.science.storage.atomic_files import sha256_file, write_json, write_text
@@ -177,7 +179,8 @@ def soma_split_folds(context, settings: GenebenchSettings, soma_settings: SpaceO
           description="Per baseline (Random, Majority, LogisticRegression, RandomForest, MLP, XGBoost, LightGBM; "
           "multilabel one-vs-rest for B2) and fold: predictions and scores of the test rows. Mean imputer -> "
           "optional PCA -> StandardScaler fitted on the training rows; seed 42.")
-def soma_predictions(context, settings: GenebenchSettings, soma_settings: SpaceOmicsBenchMLSettings):
+def soma_predictions(context, settings: GenebenchSettings, soma_settings: SpaceOmicsBenchMLSettings,
+                     model_settings: ModelSettings):
     import warnings
 
     from genebench_assets.science.spaceomicsbench.baselines import library_versions, models_for, run_baseline
@@ -190,6 +193,7 @@ def soma_predictions(context, settings: GenebenchSettings, soma_settings: SpaceO
     data = load_task_data(store, protocol, task_id)
     folds = load_folds(store, protocol, task_id)
     models = [m for m in models_for(data.task_type) if not soma_settings.models or m in soma_settings.models]
+    plugins = configured_plugins(model_settings, reserved=models_for(data.task_type))  # before any fit
     out, timing = {}, {}
     for model in models:
         with warnings.catch_warnings():
@@ -200,14 +204,52 @@ def soma_predictions(context, settings: GenebenchSettings, soma_settings: SpaceO
                       for i, p in enumerate(preds)]
         timing[model] = round(sum(p.fit_seconds for p in preds), 2)
         context.log.info(f"{task_id} {model}: {timing[model]}s")
-    _, sha = store.write_json({"task_id": task_id, "status": "available", "models": models,
-                               "versions": library_versions(), "predictions": out},
-                              "soma_predictions", protocol, task_id)
-    return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata={
+    doc = {"task_id": task_id, "status": "available", "models": models, "versions": library_versions(),
+           "predictions": out}
+    # Plug-ins (issue 20): on binary tasks, through the fit workers, kept apart from the baselines so the
+    # published-layout results and the composite stay the baselines'; nothing is written if one fails.
+    plugin_meta = _soma_plugin_fits(context, model_settings, plugins, data, folds, doc)
+    _, sha = store.write_json(doc, "soma_predictions", protocol, task_id)
+    return dg.MaterializeResult(data_version=dg.DataVersion(versioned_data_version(sha, plugins)), metadata={
         "status": "available", "models": ", ".join(models), "fit_seconds": dg.MetadataValue.json(timing),
-        "versions": dg.MetadataValue.json(library_versions()),
+        "versions": dg.MetadataValue.json(library_versions()), **plugin_meta,
         **provenance_metadata(upstream=_upstream(store, "soma_split_folds", protocol, task_id),
-                              raw_files=_raw_files(store, protocol, task_id), protocol=protocol)})
+                              raw_files=_raw_files(store, protocol, task_id), protocol=protocol,
+                              extra={"plugins": plugin_metadata(plugins)} if plugins else None)})
+
+
+def _soma_plugin_fits(context, model_settings: ModelSettings, plugins: dict, data, folds, doc: dict) -> dict:
+    """Every plug-in on every fold of a binary task (into ``doc["plugin_predictions"]``), or the reason a task
+    of another type skips them (``doc["plugins_skipped"]``); returns the metadata to show. No plug-in
+    configured: ``doc`` is left as it was (the baselines' file byte for byte)."""
+    from genebench_assets.defs.models.plugin_fits import PluginFit, run_plugin_fits
+    from genebench_assets.science.models.plugin_scope import soma_skip_reason
+    from genebench_assets.science.spaceomicsbench.baselines import plugin_fold_inputs, plugin_prediction
+
+    if not plugins:
+        return {}
+    skipped = soma_skip_reason(data.task_type)
+    doc["plugins"] = plugin_metadata(plugins)
+    if skipped:
+        doc["plugins_skipped"] = skipped
+        context.log.info(f"{doc['task_id']}: plug-ins {list(plugins)} {skipped}")
+        return {"plugins": dg.MetadataValue.json(doc["plugins"]), "plugins_skipped": skipped}
+    fits, fit_folds = [], []
+    for fold in folds:
+        X_train, y_train, X_test = plugin_fold_inputs(data, fold)
+        for name in plugins:
+            fits.append(PluginFit(name, f"fold {fold.index} ({fold.name})", X_train, y_train, X_test))
+            fit_folds.append(fold)
+    results, label_blind, cost = run_plugin_fits(context, model_settings, plugins, fits)
+    doc["plugin_predictions"] = {name: [] for name in plugins}
+    for f, fold, res in zip(fits, fit_folds, results):
+        p = plugin_prediction(fold, res["scores"], res["fit_seconds"])
+        doc["plugin_predictions"][f.name].append({"fold": p.fold, "row_ids": fold.test_ids, "y_pred": p.y_pred.tolist(),
+                                                  "y_score": p.y_score.tolist(), "fit_seconds": round(p.fit_seconds, 4)})
+    doc["plugin_fit_cost"] = cost
+    doc["plugin_seed"] = model_settings.seed
+    return {"plugins": dg.MetadataValue.json(doc["plugins"]), "label_blind": dg.MetadataValue.json(label_blind),
+            "plugin_fit_cost": dg.MetadataValue.json(cost)}
 
 
 @dg.asset(code_version=code_version_of(__file__, "soma_evaluation"), group_name=GROUP, partitions_def=soma_task_partitions,
@@ -232,19 +274,23 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
     data = load_task_data(store, protocol, task_id)
     folds = load_folds(store, protocol, task_id)
     stored = store.read_json("soma_predictions", protocol, task_id)
-    results, ci = {}, {}
-    for model in stored["models"]:
+    results, ci, scored = {}, {}, {}
+    plugin_predictions = stored.get("plugin_predictions", {})  # issue 20: plug-ins, kept apart from the baselines
+    plugin_results = {}
+    for model in [*stored["models"], *plugin_predictions]:
         preds = []
-        for i, p in enumerate(stored["predictions"][model]):
+        for i, p in enumerate((stored["predictions"] if model in stored["models"] else plugin_predictions)[model]):
             if p["row_ids"] != folds[i].test_ids:
                 raise dg.Failure(f"soma_predictions {task_id} {model} fold {i}: predicted rows differ from the fold's "
                                  "test rows", allow_retries=False)
             preds.append(FoldPrediction(p["fold"], np.asarray(p["y_pred"]), np.asarray(p["y_score"], dtype=float),
                                         p["fit_seconds"]))
         agg, details, extras = evaluate_predictions(data, folds, model, preds, primary, n_boot=soma_settings.n_boot)
-        results[model] = agg
+        scored[model] = (agg, extras)
+        target = results if model in stored["models"] else plugin_results
+        target[model] = agg
         if details is not None:
-            results[f"{model}_per_fold"] = details
+            target[f"{model}_per_fold"] = details
         ci[model] = {"metric": primary, "ci95": extras["ci95"], "n_boot": extras["n_boot"]}
     if protocol == "strict" and needs_between(task_id, primary):
         # The same predictions scored with the seed metric: the point between the data step and
@@ -262,24 +308,43 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
               "bootstrap_ci": ci, "analytic_chance": chance, "empirical_random": empirical,
               "supplementary": store.read_json("soma_task_definition", protocol, task_id)["supplementary"],
               "versions": stored["versions"]}
+    if "plugins" in stored:  # only with plug-ins configured: otherwise the file is the baselines' alone
+        record.update(plugins=stored["plugins"], plugin_results=plugin_results,
+                      **({"plugins_skipped": stored["plugins_skipped"]} if "plugins_skipped" in stored else {}))
     _, sha = store.write_json(record, "soma_evaluation", protocol, task_id)
     rows = []
-    for model in stored["models"]:
-        row = {"model": model, **{k: v["mean"] for k, v in results[model].items()}}
+    for model in [*stored["models"], *plugin_results]:
+        row = {"model": model, **{k: v["mean"] for k, v in {**results, **plugin_results}[model].items()}}
         lo, hi = ci[model]["ci95"] or (float("nan"), float("nan"))
         row[f"{primary} 95% CI"] = f"[{lo:.3f}, {hi:.3f}]"
         rows.append(row)
     meta = {"status": "available", "primary_metric": primary, "analytic_chance": round(chance, 4),
             "empirical_random": float(empirical) if empirical is not None else float("nan"),
             "results": dg.MetadataValue.md(frame_markdown(pd.DataFrame(rows).set_index("model")))}
-    for model in stored["models"]:
-        if primary in results[model]:
-            meta[f"{primary}_{model}"] = float(results[model][primary]["mean"])
+    for model, agg in {**results, **plugin_results}.items():
+        if not model.endswith("_per_fold") and primary in agg:
+            meta[f"{primary}_{model}"] = float(agg[primary]["mean"])
     if BETWEEN_KEY in results:
         meta["strict_data_seed_metric"] = dg.MetadataValue.json(
             {m: v.get(primary, {}).get("mean") for m, v in results[BETWEEN_KEY].items()})
+    if "plugins_skipped" in stored:
+        meta["plugins_skipped"] = stored["plugins_skipped"]
     meta.update(provenance_metadata(upstream=_upstream(store, "soma_predictions", protocol, task_id),
-                                    raw_files=_raw_files(store, protocol, task_id), protocol=protocol))
+                                    raw_files=_raw_files(store, protocol, task_id), protocol=protocol,
+                                    extra={"plugins": stored["plugins"]} if stored.get("plugins") else None))
+    # Issue 20: one results record per model (chance baselines aside) in <data_dir>/results/spaceomicsbench/<task>/.
+    from genebench_assets.science.results.from_tasks import records_from_soma
+    from genebench_assets.science.results.record import write_record
+
+    records = records_from_soma(
+        task_id=task_id, protocol=protocol, primary=primary, scored=scored,
+        predictions={**stored["predictions"], **plugin_predictions},
+        folds_data_version=_upstream(store, "soma_split_folds", protocol, task_id)[0]["data_version"],
+        code_version=context.assets_def.code_versions_by_key.get(context.asset_key) or "unknown",
+        plugins=stored.get("plugins", {}), plugin_cost=stored.get("plugin_fit_cost", {}),
+        seed=stored.get("plugin_seed", 42), source=f"soma_predictions [{task_id}] ({protocol})")
+    paths = [write_record(settings.data_dir, r) for r in records]
+    meta["results_records"] = str(paths[0].parent) if paths else "none"
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=meta)
 
 

@@ -59,6 +59,10 @@ def reproduce_spaceomicsbench(instance, defs, *, data: Path, protocol: str, out:
                 print(f"      {ev.message}")
         return 1
     print(f"wrote {Path(out) / 'baseline_results.json'}" + (f"; failed: {failures}" if failures else ""))
+    from genebench_assets.defs.results.reproductions import record_spaceomicsbench
+
+    print(record_spaceomicsbench(defs, data=data, out=out, protocol=protocol, data_dir=data_dir,
+                                 tasks=[t for t in TASK_IDS if t not in failures]))
     print_seed_vs_strict(Path(out))
     return 1 if failures else 0
 

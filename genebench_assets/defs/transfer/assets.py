@@ -10,6 +10,7 @@ import pandas as pd
 
 from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.expression.assets import normalized_expression
+from genebench_assets.defs.models.plugin_fits import configured_plugins, plugin_metadata, versioned_data_version
 from genebench_assets.defs.models.resources import ModelSettings
 from genebench_assets.defs.pathways.assets import gene_sets, nes_conservation, pathway_scores
 from genebench_assets.defs.pathways.resources import GeneSetSettings
@@ -21,6 +22,7 @@ from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.gating.tissue_inputs import load_tissue, read_checked_folds
 from genebench_assets.science.markdown_tables import markdown_table
+from genebench_assets.science.models.plugin_scope import skip_note
 
 PAIR_FOLDS = "transfer_pair_folds"
 PAIR_RAW_FILES = "transfer_pair_folds_raw_files"  # the raw files the folds' study versions came from
@@ -140,21 +142,63 @@ def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
     tissue_view = SimpleNamespace(tissue=tissue, expression=expression)
     collection = gene_set_settings.primary(osdr_source.mode, osdr_source.demo_root(settings.data_dir)) \
         if "pathways" in feature_sets else None
-    preds = pair_predictions(
-        folds, expression, TRANSFER_MODELS, feature_sets=feature_sets,
-        pathway_matrices=lambda fold: pathway_fold_matrices(fold, tissue_view, settings, gene_set_settings,
-                                                            osdr_source, collection))
+    # Plug-ins (issue 20): named and versioned before any fit (a bad spec ends the run in one line).
+    plugins = configured_plugins(model_settings, reserved=TRANSFER_MODELS)
+    built: dict[str, tuple] = {}  # each pair's pathway matrices, built once for the built-ins and the plug-ins
+
+    def pathway_matrices(fold):
+        if fold.fold_id not in built:
+            built[fold.fold_id] = pathway_fold_matrices(fold, tissue_view, settings, gene_set_settings, osdr_source,
+                                                        collection)
+        return built[fold.fold_id]
+
+    preds = pair_predictions(folds, expression, TRANSFER_MODELS, feature_sets=feature_sets,
+                             pathway_matrices=pathway_matrices)
+    if plugins:  # a plug-in's rows after the built-ins'; nothing is written before every fit passed
+        plugin_rows, plugin_cost, label_blind = _transfer_plugin_fits(
+            context, model_settings, plugins, folds, expression, feature_sets, pathway_matrices)
+        preds = pd.concat([preds, plugin_rows], ignore_index=True)
+    else:
+        plugin_cost, label_blind = {}, {}
     _, sha = store.write_frame(preds, "transfer_predictions", tissue)
-    context.log.info(f"{tissue}: {len(folds)} pairs x {feature_sets} x {list(TRANSFER_MODELS)}")
+    # The plug-ins that made these predictions (read by transfer_evaluation's results records).
+    store.write_json({"plugins": plugin_metadata(plugins), "fit_cost": plugin_cost, "seed": model_settings.seed},
+                     PREDICTION_PLUGINS, tissue)
+    models = [*TRANSFER_MODELS, *plugins]
+    context.log.info(f"{tissue}: {len(folds)} pairs x {feature_sets} x {models}")
     return dg.MaterializeResult(
-        data_version=dg.DataVersion(sha[:16]),
-        metadata={"models": list(TRANSFER_MODELS), "feature_sets": feature_sets,
+        data_version=dg.DataVersion(versioned_data_version(sha, plugins)),
+        metadata={"models": models, "plugins": dg.MetadataValue.json(plugin_metadata(plugins)),
+                  "label_blind": dg.MetadataValue.json(label_blind), "fit_cost": dg.MetadataValue.json(plugin_cost),
+                  "feature_sets": feature_sets,
                   "pathway_collection": collection or "(no pathway features)",
                   "pathway_features": ("GSVA in the pair, reference = training mission" if settings.protocol == "strict"
                                        else "stored per-study GSVA (seed)") if collection else "none",
                   "n_pairs": len(folds), "n_rows": len(preds), "sha256": sha,
                   "table": str(store.path("transfer_predictions", tissue))},
     )
+
+
+PREDICTION_PLUGINS = "transfer_prediction_plugins"  # sidecar of transfer_predictions: plug-ins, fit cost, seed
+
+
+def _transfer_plugin_fits(context, model_settings, plugins: dict, folds, expression, feature_sets,
+                          pathway_matrices) -> tuple[pd.DataFrame, dict, dict]:
+    """Every configured plug-in on every pair and feature set, through the fit workers: (prediction rows,
+    fit cost per plug-in, label_blind). One-line failure on any fault."""
+    from genebench_assets.defs.models.plugin_fits import PluginFit, run_plugin_fits
+    from genebench_assets.science.evaluation.transfer_evaluation import PREDICTION_COLUMNS, plugin_matrices, score_rows
+
+    fits, keys = [], []
+    for fold in folds:
+        for feature_set in feature_sets:
+            X_fit, y_fit, X_test = plugin_matrices(fold, expression, feature_set, pathway_matrices)
+            for name in plugins:
+                fits.append(PluginFit(name, f"fold {fold.fold_id} ({feature_set})", X_fit, y_fit.to_numpy(), X_test))
+                keys.append((fold, feature_set, name, list(X_test.index)))
+    results, label_blind, cost = run_plugin_fits(context, model_settings, plugins, fits)
+    rows = [r for (fold, fs, name, ids), res in zip(keys, results) for r in score_rows(fold, fs, name, ids, res["scores"])]
+    return pd.DataFrame(rows, columns=PREDICTION_COLUMNS), cost, label_blind
 
 
 def _tissue_markdown(task_id, tissue, tissue_rows: pd.DataFrame) -> str:
@@ -204,9 +248,32 @@ def transfer_evaluation(context: dg.AssetExecutionContext, settings: GenebenchSe
         metadata[f"mean_auroc_{r['feature_set']}_{r['model']}"] = float(r["mean_auroc"])
     upstream = [{"asset": a, "partition": tissue, "data_version": store.sha256(a, tissue, **kw)[:16]}
                 for a, kw in (("transfer_predictions", {}), (PAIR_FOLDS, {"ext": "json"}))]
+    used = _prediction_plugins(store, tissue)
     metadata.update(provenance_metadata(upstream=upstream, raw_files=store.read_json(PAIR_RAW_FILES, tissue),
-                                        protocol=settings.protocol))
+                                        protocol=settings.protocol,
+                                        extra={"plugins": used["plugins"]} if used["plugins"] else None))
+    # Issue 20: one results record per (feature set, model) in <data_dir>/results/genelab/<B task>/.
+    from genebench_assets.science.results.from_tasks import records_from_transfer
+    from genebench_assets.science.results.record import write_record
+
+    records = records_from_transfer(
+        task_id=payload["task_id"], protocol=settings.protocol, pairs=pairs, tissue_rows=tissue_rows, preds=preds,
+        folds_data_version=upstream[1]["data_version"], plugins=used["plugins"], plugin_cost=used["fit_cost"],
+        code_version=context.assets_def.code_versions_by_key.get(context.asset_key) or "unknown",
+        seed=used["seed"], source=f"transfer_predictions [{tissue}] ({settings.protocol})")
+    paths = [write_record(settings.data_dir, r) for r in records]
+    metadata["results_records"] = str(paths[0].parent) if paths else "none"
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=metadata)
+
+
+def _prediction_plugins(store, tissue: str) -> dict:
+    """The plug-ins transfer_predictions ran (its sidecar); none for a table written before plug-ins ran here."""
+    from genebench_assets.science.storage.table_store import TableNotFoundError
+
+    try:
+        return store.read_json(PREDICTION_PLUGINS, tissue)
+    except TableNotFoundError:
+        return {"plugins": {}, "fit_cost": {}, "seed": 42}
 
 
 class NesVsTransferConfig(dg.Config):
@@ -385,5 +452,6 @@ def negative_controls(context: dg.AssetExecutionContext, config: NegativeControl
             "nc2_symbols_mapped": f"{nc2['n_mapped_symbols']} of {nc2['n_symbols']}",
             "flags": dg.MetadataValue.md("\n".join(f"- **{f}**" for f in flags) or "none"),
             "n_flags": len(flags), "sha256": sha, "table": str(store.path("negative_controls", tissue, ext="json")),
+            "model_plugins": skip_note("NC1"),  # issue 20: the controls of one configured model
         },
     )

@@ -14,8 +14,8 @@ which only see ranks, are exact), and the pathway order is identical.
 
 Beyond the published file: per-fold values and the rank agreement across folds (mean pairwise
 Spearman of the folds' coefficients, overlap of their top 10), and ``tree_shap`` - mean |SHAP| of
-the RF (or XGBoost) of ``classifiers`` per feature from ``shap.TreeExplainer`` (the layout of
-``A*_shap_rf.json``, whose gene-level inputs the release does not ship).
+the RF (or XGBoost) of ``classifiers`` per feature from ``shap.TreeExplainer``, summarised in the layout of
+``A*_shap_rf.json`` by ``gene_shap.shap_rf_document`` (gene level: ``gene_shap.py``).
 """
 
 from __future__ import annotations
@@ -96,15 +96,6 @@ def fold_tree_shap(folds, *, model: str = "rf", seed: int = models.DEFAULT_SEED)
     """Per fold, mean |SHAP| on the fold's held-out test samples (features only) -> folds x features."""
     return pd.DataFrame({ff.fold_id: tree_shap(ff.X_train, ff.y_train, ff.X_test, model=model, seed=seed)
                          for ff in folds}).T
-
-
-def shap_summary(per_fold: pd.DataFrame, *, task_id: str, tissue: str, model: str = "rf", top_n: int = 50,
-                 symbols: dict | None = None) -> dict:
-    """The ``A*_shap_rf.json`` layout: top_n features by mean |SHAP| over folds."""
-    mean = per_fold.mean(axis=0).sort_values(ascending=False, kind="stable").head(top_n)
-    symbols = symbols or {}
-    return {"task_id": task_id, "tissue": tissue, "model": model, "top_n": top_n, "n_folds": int(len(per_fold)),
-            "top_genes": {str(symbols.get(f, f)): {"ensembl": str(f), "mean_abs_shap": float(v)} for f, v in mean.items()}}
 
 
 def compare_coefficient_summary(ours: dict, published: dict) -> tuple[list[str], float]:

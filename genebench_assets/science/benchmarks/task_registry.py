@@ -1,12 +1,14 @@
 """Every task genebench knows, in one list (``genebench list tasks``): its data (tissue or modality),
-folds, metric, status (``available`` or ``unavailable: <reason>``) and the best published figure.
+folds, metric, status (``available``, ``partial: <reason>`` or ``unavailable: <reason>``) and the best
+published figure.
 
 - GeneLab benchmark v1: A (from the catalog's ``task_ids``), B1-B6 (``categories.cross_mission``),
   C1-C4 (``categories.cross_tissue``), D3-D6 (``categories.condition_prediction``), J5, NC1/NC2;
 - SpaceOmicsBench: its 21 ML tasks (``spaceomicsbench.task_definitions``; a task whose data files are
   missing is ``unavailable: <missing file>``, as ``genebench reproduce spaceomicsbench`` says) and the
   LLM question bank;
-- the issue-21 analyses (``ANALYSES``): ``unavailable: <reason>`` until implemented.
+- the issue-21 analyses (``ANALYSES``): ``unavailable: <reason>`` until implemented, ``partial: <reason>`` when
+  only some published fields have their inputs.
 
 ``TASK_FIELDS`` is the stable key set of ``genebench list tasks --json`` (docs/results.md)."""
 
@@ -25,32 +27,52 @@ TASK_FIELDS = ("benchmark", "task", "name", "data", "folds", "metric", "status",
 # "where" to the asset or command that computes it): its status then reads `available`.
 # SHAP and multi-database are being implemented (issue 21): flip "SHAP" and "multi-db" here.
 ANALYSES: dict[str, dict] = {
-    "SHAP": {"implemented": True, "data": "A1, A2, A4, A5 (RF); A6 pathway", "metric": "mean |SHAP|",
-             "published": "A*_shap_rf.json", "reason": "SHAP feature attributions are not implemented yet (issue 21)"},
-    "J2": {"implemented": False, "data": "DGE pipelines", "metric": "AUROC", "published": "J2_dge_pipeline_comparison.json",
-           "reason": "the DGE pipeline comparison is not implemented yet (issue 21)"},
-    "J3": {"implemented": False, "data": "batch correction", "metric": "AUROC",
-           "published": "J3_batch_correction_comparison.json", "reason": "the batch correction comparison is not implemented yet (issue 21)"},
-    "A1-ComBat": {"implemented": False, "data": "liver, ComBat-corrected", "metric": "AUROC",
-                  "published": "A1_combat_baseline_results.json", "reason": "the ComBat variant is not implemented yet (issue 21)"},
-    "A1-ISS-only": {"implemented": False, "data": "liver, ISS missions only", "metric": "AUROC",
-                    "published": "A1_iss_only_baseline_results.json", "reason": "the ISS-only variant is not implemented yet (issue 21)"},
+    "SHAP": {"implemented": True, "data": "A1-A6 genes (RF TreeExplainer; demo / live / mirror: the release has no "
+                                          "expression); A6 pathway coefficients (release, offline)", "metric": "mean |SHAP|",
+             "published": "A*_shap_rf.json, A4_shap_directions.json, A6_pathway_hallmark_shap.json",
+             "where": "gene_shap (per tissue, both protocols); release_pathway_interpretation (genebench reproduce analyses)",
+             "reason": "SHAP feature attributions are not implemented yet (issue 21)"},
+    "J2": {"implemented": True, "data": "DGE pipelines, liver 6 + thymus 3 studies (demo / live / mirror: needs counts; "
+                                    "per_pipeline.deseq2 offline from the release's DESeq2 tables)",
+           "metric": "log2FC Spearman / DEG Jaccard", "published": "J2_dge_pipeline_comparison.json",
+           "where": "dge_pipeline_tables -> dge_pipeline_comparison (dge_pipelines_job, dge_comparison_job; "
+                    "optional extra dge-pipelines)",
+           "reason": "edgeR QLF and limma-voom need counts, which the release does not ship"},
+    "J3": {"implemented": True, "data": "batch correction (gene level: demo / live / mirror)", "metric": "AUROC",
+           "published": "J3_batch_correction_comparison.json", "where": "batch_correction_comparison",
+           "reason": "the batch correction comparison is not implemented yet (issue 21)"},
+    "A1-ComBat": {"implemented": True, "data": "liver, ComBat-seq corrected (gene level)", "metric": "AUROC",
+                  "published": "A1_combat_baseline_results.json", "where": "batch_correction_comparison",
+                  "reason": "the ComBat variant is not implemented yet (issue 21)"},
+    "A1-ISS-only": {"implemented": True, "data": "liver, ISS missions only (gene level)", "metric": "AUROC",
+                    "published": "A1_iss_only_baseline_results.json", "where": "a1_iss_only_results",
+                    "reason": "the ISS-only variant is not implemented yet (issue 21)"},
     "holdout": {"implemented": False, "data": "A4, A5 held-out missions", "metric": "AUROC",
                 "published": "A4_holdout_results.json, A5_holdout_results.json", "reason": "the holdout evaluation report is not implemented yet (issue 21)"},
     "calibration": {"implemented": False, "data": "thymus (A4)", "metric": "Brier / ECE", "published": "A4_calibration.json",
                     "reason": "calibration is not implemented yet (issue 21)"},
     "within-mission-LOO": {"implemented": False, "data": "thymus (A4)", "metric": "AUROC", "published": "A4_within_loo.json",
                            "reason": "within-mission leave-one-out is not implemented yet (issue 21)"},
-    "Cell2020": {"implemented": False, "data": "Cell 2020 validation set", "metric": "AUROC",
-                 "published": "cell2020_validation.json", "reason": "the Cell 2020 validation is not implemented yet (issue 21)"},
+    "Cell2020": {"implemented": True, "data": "Cell 2020 reference pathways / genes", "metric": "direction concordance / top-50 overlap",
+                 "published": "cell2020_validation.json", "where": "cell2020_validation (genebench reproduce analyses)",
+                 "reason": "the Cell 2020 validation is not implemented yet (issue 21)"},
     "multi-db": {"implemented": True, "data": "Hallmark, KEGG, Reactome, MitoCarta", "metric": "AUROC",
                  "published": "multi_db_comparison.json", "reason": "the multi-database comparison is not implemented yet (issue 21)"},
-    "T1": {"implemented": False, "data": "temporal timing", "metric": "AUROC", "published": "T1_temporal_timing_summary.json",
-           "reason": "T1 (temporal timing) is not implemented yet (issue 21)"},
-    "T2": {"implemented": False, "data": "recovery", "metric": "AUROC", "published": "T2_recovery_summary.json",
-           "reason": "T2 (recovery) is not implemented yet (issue 21)"},
-    "T3": {"implemented": False, "data": "age x spaceflight", "metric": "AUROC", "published": "T3_age_spaceflight_summary.json",
-           "reason": "T3 (age x spaceflight) is not implemented yet (issue 21)"},
+    "T1": {"implemented": "partial", "data": "ISS-T vs LAR (RR-6, RR-8 liver; RR-6 thymus)", "metric": "AUROC",
+           "published": "T1_temporal_timing_summary.json", "where": "temporal_analyses (genebench reproduce analyses)",
+           "reason": "every *_pathway condition and the T1d pathway transfers are reproduced exactly from the release's "
+                     "GSVA scores (temporal_analyses); the *_gene conditions, the FLT-GC interpretation and the gene "
+                     "transfers need expression of the FLT/GC/BSL ISS-T and LAR animals, which the release does not ship"},
+    "T2": {"implemented": "partial", "data": "LAR recovery (RR-6, RR-8 liver)", "metric": "pathway recovery fraction",
+           "published": "T2_recovery_summary.json", "where": "temporal_analyses (genebench reproduce analyses)",
+           "reason": "pathway_recovery and groups are reproduced exactly from the release's GSVA scores (temporal_analyses); "
+                     "the PCA recovery ratio, its variance and the classifier projection are on gene expression of the "
+                     "BSL/FLT ISS-T and LAR animals, which the release does not ship"},
+    "T3": {"implemented": "partial", "data": "age x spaceflight (RR-8 liver)", "metric": "AUROC / two-way ANOVA",
+           "published": "T3_age_spaceflight_summary.json", "where": "temporal_analyses (genebench reproduce analyses)",
+           "reason": "every *_pathway result and the T3c ANOVA are reproduced from the release's GSVA scores "
+                     "(temporal_analyses); the *_gene results and the aging hypothesis (gene AUROCs) need RR-8 liver "
+                     "expression, which the release does not ship"},
 }
 
 
@@ -157,7 +179,8 @@ def llm_tasks(soma_dir: Path) -> list[TaskEntry]:
 def analysis_tasks(published_dir: Path) -> list[TaskEntry]:
     out = []
     for name, a in ANALYSES.items():
-        status = "available" if a["implemented"] else f"unavailable: {a['reason']}"
+        status = "available" if a["implemented"] is True else \
+            f"partial: {a['reason']}" if a["implemented"] == "partial" else f"unavailable: {a['reason']}"
         out.append(TaskEntry("genelab", name, f"issue-21 analysis: {name}", a["data"],
                              f"published: {a['published']}", a["metric"], status, None))
     return out

@@ -159,27 +159,57 @@ def gene_list_depends_on_test_labels(train: TissueSide, test: TissueSide, fold: 
     return failures
 
 
-def fit_evaluate(fold: dict, train: TissueSide, test: TissueSide, *, n_bootstrap: int = N_BOOTSTRAP,
-                 n_permutations: int = N_PERMUTATIONS) -> dict:
-    from genebench_assets.science.evaluation import metrics
-    from genebench_assets.science.models import classifiers
-    from genebench_assets.science.protocols import evaluation_randomness
-
+def fold_inputs(fold: dict, train: TissueSide, test: TissueSide):
+    """(X_train, y_train, X_test) of a C fold on its gene list: samples x genes; no test label."""
     genes = list(fold["genes"])
-    common = {"n_features": len(genes), "n_train": len(fold["train_ids"]), "n_test": len(fold["test_ids"]),
-              "model": "pca_lr", "n_common_genes": fold["n_common_genes"], "gene_list_from": fold["gene_list_from"],
-              **({"flag": fold["flag"]} if fold.get("flag") else {}),
-              **({"n_shared_degs": fold["n_shared_degs"]} if "n_shared_degs" in fold else {})}
-    if len(genes) < 2:
-        # e.g. the seed's shared DEGs of two tissues whose Flight effects differ: reported, not fitted
-        return {**common, "auroc": None, "ci_low": None, "ci_high": None, "perm_p": None,
-                "not_computed": f"{len(genes)} gene(s) selected, a model needs >= 2"}
     X_train = train.expression.loc[genes, fold["train_ids"]].T
     X_test = test.expression.loc[genes, fold["test_ids"]].T
-    scores, info = classifiers.fit_predict("pca_lr", X_train, np.asarray(fold["y_train"]), X_test)
+    return X_train, np.asarray(fold["y_train"]), X_test
+
+
+def _fold_common(fold: dict, model: str) -> dict:
+    return {"n_features": len(fold["genes"]), "n_train": len(fold["train_ids"]), "n_test": len(fold["test_ids"]),
+            "model": model, "n_common_genes": fold["n_common_genes"], "gene_list_from": fold["gene_list_from"],
+            **({"flag": fold["flag"]} if fold.get("flag") else {}),
+            **({"n_shared_degs": fold["n_shared_degs"]} if "n_shared_degs" in fold else {})}
+
+
+def too_few_genes(fold: dict, model: str = "pca_lr") -> dict | None:
+    """The result of a fold whose gene list cannot feed a model (< 2 genes), else None."""
+    if len(fold["genes"]) >= 2:
+        return None
+    # e.g. the seed's shared DEGs of two tissues whose Flight effects differ: reported, not fitted
+    return {**_fold_common(fold, model), "auroc": None, "ci_low": None, "ci_high": None, "perm_p": None,
+            "not_computed": f"{len(fold['genes'])} gene(s) selected, a model needs >= 2"}
+
+
+def evaluate_scores(fold: dict, scores, *, model: str = "pca_lr", n_bootstrap: int = N_BOOTSTRAP,
+                    n_permutations: int = N_PERMUTATIONS, info: dict | None = None) -> dict:
+    """AUROC, bootstrap CI and permutation p of the test tissue's scores, with the protocol's random streams."""
+    from genebench_assets.science.evaluation import metrics
+    from genebench_assets.science.protocols import evaluation_randomness
+
     y = np.asarray(fold["y_test"], dtype=int)
     randomness = evaluation_randomness(fold["protocol"])
     lo, hi = metrics.bootstrap_auroc_ci(y, scores, n_bootstrap, randomness)
-    return {**common, "auroc": metrics.auroc(y, scores), "ci_low": lo, "ci_high": hi,
-            "perm_p": metrics.permutation_p(y, scores, n_permutations, randomness),
-            "n_components": info.get("n_components")}
+    out = {**_fold_common(fold, model), "auroc": metrics.auroc(y, scores), "ci_low": lo, "ci_high": hi,
+           "perm_p": metrics.permutation_p(y, scores, n_permutations, randomness)}
+    if model == "pca_lr":
+        out["n_components"] = (info or {}).get("n_components")
+    return out
+
+
+def fit_scores(fold: dict, train: TissueSide, test: TissueSide):
+    """(P(Flight) of the test tissue's samples, fit info) of PCA-LR (SPEC §6) fitted on the training tissue."""
+    from genebench_assets.science.models import classifiers
+
+    return classifiers.fit_predict("pca_lr", *fold_inputs(fold, train, test))
+
+
+def fit_evaluate(fold: dict, train: TissueSide, test: TissueSide, *, n_bootstrap: int = N_BOOTSTRAP,
+                 n_permutations: int = N_PERMUTATIONS) -> dict:
+    skipped = too_few_genes(fold)
+    if skipped is not None:
+        return skipped
+    scores, info = fit_scores(fold, train, test)
+    return evaluate_scores(fold, scores, n_bootstrap=n_bootstrap, n_permutations=n_permutations, info=info)

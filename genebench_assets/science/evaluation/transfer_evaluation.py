@@ -75,6 +75,22 @@ def predict_fold(fold: Fold, expression: pd.DataFrame, model: str) -> tuple[pd.S
 PREDICTION_COLUMNS = ["fold_id", "feature_set", "model", "sample_id", "score"]
 
 
+def plugin_matrices(fold: Fold, expression: pd.DataFrame, feature_set: str,
+                    pathway_matrices: Callable[[Fold], tuple] | None = None) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """(X_fit, y_fit, X_test) a model plug-in is fitted on for one pair and feature set: what PCA-LR gets
+    (the fold's genes z-scored on the training ids, or the pair's pathway scores; the rows the fold recorded
+    for the model fit). No test label."""
+    X_train, y_train, X_test = pathway_matrices(fold) if feature_set == "pathways" else fold_matrices(fold, expression)
+    X_fit, y_fit = model_fit_rows(fold, X_train, y_train)
+    return X_fit, y_fit, X_test
+
+
+def score_rows(fold: Fold, feature_set: str, model: str, sample_ids, scores) -> list[dict]:
+    """Prediction rows (PREDICTION_COLUMNS) of one fit."""
+    return [{"fold_id": fold.fold_id, "feature_set": feature_set, "model": model, "sample_id": s, "score": float(v)}
+            for s, v in zip(sample_ids, scores)]
+
+
 def pair_predictions(folds: Sequence[Fold], expression: pd.DataFrame, models: Iterable[str] = TRANSFER_MODELS, *,
                      feature_sets: Sequence[str] = ("genes",),
                      pathway_matrices: Callable[[Fold], tuple] | None = None) -> pd.DataFrame:
@@ -93,8 +109,7 @@ def pair_predictions(folds: Sequence[Fold], expression: pd.DataFrame, models: It
             for model in models:
                 scores, _ = (predict_fold(fold, expression, model) if matrices is None
                              else predict_matrices(fold, *matrices, model))
-                rows += [{"fold_id": fold.fold_id, "feature_set": feature_set, "model": model, "sample_id": s,
-                          "score": float(v)} for s, v in scores.items()]
+                rows += score_rows(fold, feature_set, model, scores.index, scores.to_numpy())
     return pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
 
 

@@ -129,9 +129,13 @@ def guarded_fit(model: str, X_train, y_train, X_test, seed: int, timeout: float 
 
     model: a built-in name (`fit_predict`) or `plugin:NAME=MODULE:FACTORY` (science/models/plugins.py:
     imported here by spec, output checked, SIGALRM after `timeout` seconds; a worker that does not react is
-    killed by a watchdog; `probe_seed`: the label-blindness probe, plugins.fit_plugin). Returns {scores, fit_seconds, cpu_seconds, peak_rss_mb, error}: error is
-    one line (None when the fit succeeded); cpu_seconds is this process's user + system CPU during the
-    fit; peak_rss_mb the process's peak resident memory after it (a worker's own, when run in one)."""
+    killed by a watchdog; `probe_seed`: the label-blindness probe, plugins.fit_plugin). Returns {scores,
+    fit_seconds, cpu_seconds, probe_cpu_seconds, peak_rss_mb, error}: error is one line (None when the fit
+    succeeded); cpu_seconds is this process's user + system CPU during the fit and prediction, the same
+    work a built-in does; probe_cpu_seconds the label-blindness probe's own (one more predict_proba, on one
+    fit per plug-in and tissue), counted apart so the two kinds of model compare fit for fit;
+    peak_rss_mb the process's peak resident memory after it (a worker's own, when run in one)."""
+    import functools
     import resource
     import threading
     import time
@@ -144,7 +148,7 @@ def guarded_fit(model: str, X_train, y_train, X_test, seed: int, timeout: float 
 
     t0, c0 = time.perf_counter(), cpu()
     watchdog = None
-    error, scores = None, None
+    error, scores, probe_cost = None, None, {"probe_cpu_seconds": 0.0}
     try:
         if model.startswith(PLUGIN_PREFIX):
             if timeout and multiprocessing.parent_process() is not None:
@@ -152,11 +156,9 @@ def guarded_fit(model: str, X_train, y_train, X_test, seed: int, timeout: float 
                 watchdog = threading.Timer(float(timeout) + 10.0, os.kill, (os.getpid(), signal.SIGKILL))
                 watchdog.daemon = True
                 watchdog.start()
-            scores = single_threaded(fit_plugin, model[len(PLUGIN_PREFIX):], X_train, y_train, X_test, seed, timeout,
-                                     probe_seed)
+            scores = single_threaded(functools.partial(fit_plugin, cost=probe_cost), model[len(PLUGIN_PREFIX):],
+                                     X_train, y_train, X_test, seed, timeout, probe_seed)
         else:
-            import functools
-
             from genebench_assets.science.models.classifiers import fit_predict
 
             scores, _ = single_threaded(functools.partial(fit_predict, seed=seed), model, X_train, y_train, X_test)
@@ -168,8 +170,10 @@ def guarded_fit(model: str, X_train, y_train, X_test, seed: int, timeout: float 
         if watchdog is not None:
             watchdog.cancel()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
-    return {"scores": scores, "fit_seconds": time.perf_counter() - t0, "cpu_seconds": cpu() - c0,
-            "peak_rss_mb": round(peak, 1), "error": error, "label_blind_probe": probe_seed is not None}
+    probe_cpu = probe_cost["probe_cpu_seconds"]
+    return {"scores": scores, "fit_seconds": time.perf_counter() - t0, "cpu_seconds": cpu() - c0 - probe_cpu,
+            "probe_cpu_seconds": probe_cpu, "peak_rss_mb": round(peak, 1), "error": error,
+            "label_blind_probe": probe_seed is not None}
 
 
 @contextlib.contextmanager

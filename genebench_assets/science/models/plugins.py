@@ -10,6 +10,10 @@ A plug-in is named by a spec ``NAME=MODULE:FACTORY`` (``--model-spec`` on ``gene
   there (``fit_plugin``).
 - What the plug-in sees: training features (DataFrame, feature names as columns) with training labels,
   and test features WITHOUT labels whose index is the row position (no sample id to look a label up by).
+  A factory (function or class) with the attribute ``genebench_input = "array"`` gets float64 numpy arrays
+  instead, exactly what the built-ins fit on: scikit-learn validates a DataFrame column by column on every
+  ``fit`` / ``predict_proba`` (about 3 us a column), which on thousands of genes is ~10% of a small
+  RandomForest fit (benchmarks/plugin_overhead.py).
 - Its output is checked after ``predict_proba``: one score per test row, finite, within [0, 1]; any
   problem is a ``PluginError`` whose text is one line.
 - Code version: sha256 of the factory module's source plus its distribution's version
@@ -18,12 +22,15 @@ A plug-in is named by a spec ``NAME=MODULE:FACTORY`` (``--model-spec`` on ``gene
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.metadata
 import inspect
+import os
 import re
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +39,9 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 # Prefix of a model_predictions task name that runs a plug-in (the worker imports the spec after it).
 PLUGIN_PREFIX = "plugin:"
+# A factory attribute choosing what the plug-in's fit / predict_proba receive: "frame" (default) or "array".
+INPUT_ATTRIBUTE = "genebench_input"
+INPUT_FORMATS = ("frame", "array")
 
 
 class PluginError(Exception):
@@ -120,9 +130,17 @@ def load_factory(spec: PluginSpec | str):
     return obj
 
 
+@functools.lru_cache(maxsize=4)
+def _packages_distributions(_paths_state: tuple) -> dict:
+    return importlib.metadata.packages_distributions()
+
+
 def _distribution_version(module_name: str) -> str:
     top = module_name.split(".", 1)[0]
-    dists = importlib.metadata.packages_distributions().get(top) or []
+    # packages_distributions() reads every installed distribution's metadata (~0.3 s, once per run and plug-in
+    # otherwise); cached while no folder on sys.path changes (an install or removal changes its mtime).
+    state = tuple((p, os.stat(p).st_mtime_ns) for p in sys.path if p and os.path.isdir(p))
+    dists = _packages_distributions(state).get(top) or []
     for dist in dists:
         try:
             return f"{dist}=={importlib.metadata.version(dist)}"
@@ -182,26 +200,67 @@ def _on_alarm(signum, frame):
     raise FitTimeout("slower than the time limit")
 
 
-def fit_plugin(spec: str, X_train, y_train, X_test, seed: int, timeout: float | None = None,
-               probe_seed: int | None = None):
-    """P(Flight) of each row of X_test from the plug-in named by `spec`, validated.
+def input_format(factory) -> str:
+    """``factory.genebench_input`` ("frame" when absent); another value is a one-line PluginError."""
+    fmt = getattr(factory, INPUT_ATTRIBUTE, "frame")
+    if fmt not in INPUT_FORMATS:
+        raise PluginError(f"{INPUT_ATTRIBUTE} = {str(fmt)[:40]!r}: expected one of {', '.join(INPUT_FORMATS)}")
+    return fmt
 
-    X_train / X_test: DataFrames (features as columns); the test frame's index is replaced by the row
-    position and no label is passed with it. `timeout` (seconds): SIGALRM in this (worker) process
-    interrupts a fit that runs longer; the pool kills a worker that does not react (fit_pool).
 
-    `probe_seed` (label blindness): the fitted plug-in also scores the test rows in another order
-    (`label_blind_permutation`); its scores must follow the rows. A plug-in that reads test labels through
-    a side channel (a file, a global, the fold) at fit or predict time, aligned by row position, fails."""
+def _model_inputs(X_train, X_test, fmt: str):
+    """(train, test) as the plug-in receives them, without copying the feature values: row positions as the
+    index (no sample id), the training frame's column Index object shared by the test frame; or float64
+    arrays (fmt "array")."""
     import numpy as np
     import pandas as pd
 
+    if fmt == "array":
+        return np.asarray(X_train, dtype=np.float64), np.asarray(X_test, dtype=np.float64)
+    train_cols = X_train.columns if isinstance(X_train, pd.DataFrame) else None
+    test_cols = X_test.columns if isinstance(X_test, pd.DataFrame) else None
+    if train_cols is not None and test_cols is not None and test_cols.equals(train_cols):
+        test_cols = train_cols
+
+    def frame(X, columns):
+        values = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
+        return pd.DataFrame(values, index=pd.RangeIndex(len(values)), columns=columns, copy=False)
+
+    return frame(X_train, train_cols), frame(X_test, test_cols)
+
+
+def _rows(X, order):
+    """Rows of X (frame or array) in `order`, re-indexed by position."""
+    if hasattr(X, "iloc"):
+        return X.iloc[order].reset_index(drop=True)
+    return X[order]
+
+
+def fit_plugin(spec: str, X_train, y_train, X_test, seed: int, timeout: float | None = None,
+               probe_seed: int | None = None, *, cost: dict | None = None):
+    """P(Flight) of each row of X_test from the plug-in named by `spec`, validated.
+
+    X_train / X_test: DataFrames (features as columns); the test frame's index is replaced by the row
+    position and no label is passed with it (``genebench_input = "array"`` on the factory: float64 arrays).
+    `timeout` (seconds): SIGALRM in this (worker) process interrupts a fit that runs longer; the pool kills a
+    worker that does not react (fit_pool).
+
+    `probe_seed` (label blindness): the fitted plug-in also scores the test rows in another order
+    (`label_blind_permutation`); its scores must follow the rows. A plug-in that reads test labels through
+    a side channel (a file, a global, the fold) at fit or predict time, aligned by row position, fails.
+    `cost`: a dict that receives ``probe_cpu_seconds``, the probe's own CPU (the one extra predict_proba),
+    so a caller can count it apart from the fit's."""
+    import time
+
+    import numpy as np
+
     factory = load_factory(spec)
-    X_train = pd.DataFrame(X_train).reset_index(drop=True)
-    X_test = pd.DataFrame(X_test).reset_index(drop=True)
+    X_train, X_test = _model_inputs(X_train, X_test, input_format(factory))
+    n_test = len(X_test)
     y_train = np.asarray(y_train, dtype=np.int64)
     alarm = timeout is not None and timeout > 0 and hasattr(signal, "setitimer")
     previous = signal.signal(signal.SIGALRM, _on_alarm) if alarm else None
+    probe_cpu = 0.0
     try:
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, float(timeout))
@@ -210,8 +269,10 @@ def fit_plugin(spec: str, X_train, y_train, X_test, seed: int, timeout: float | 
             est.fit(X_train, y_train)
             proba = est.predict_proba(X_test)
             if probe_seed is not None:
-                perm = label_blind_permutation(len(X_test), probe_seed)
-                probe = np.asarray(est.predict_proba(X_test.iloc[perm].reset_index(drop=True)), dtype=np.float64)
+                c0 = time.process_time()
+                perm = label_blind_permutation(n_test, probe_seed)
+                probe = np.asarray(est.predict_proba(_rows(X_test, perm)), dtype=np.float64)
+                probe_cpu = time.process_time() - c0
         except FitTimeout:
             raise
         except Exception as exc:  # noqa: BLE001 - a plug-in's failure, reported in one line
@@ -220,9 +281,11 @@ def fit_plugin(spec: str, X_train, y_train, X_test, seed: int, timeout: float | 
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+    if cost is not None:
+        cost["probe_cpu_seconds"] = probe_cpu
     proba = np.asarray(proba, dtype=object) if not hasattr(proba, "shape") else np.asarray(proba)
     scores = proba[:, 1] if proba.ndim == 2 and proba.shape[1] == 2 else proba
-    problem = output_problem(scores, len(X_test))
+    problem = output_problem(scores, n_test)
     if problem is None and proba.ndim == 2 and proba.shape[1] != 2:
         problem = f"predict_proba returned {proba.shape[1]} columns, expected 2 (Ground, Flight)"
     if problem:

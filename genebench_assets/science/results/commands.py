@@ -40,6 +40,14 @@ def list_models(benchmark: str | None, records: list[dict]) -> list[dict]:
     if benchmark in (None, "spaceomicsbench"):
         out += [{"benchmark": "spaceomicsbench", "model": m, "kind": "built-in", "description": "SpaceOmicsBench baseline"}
                 for m in dict.fromkeys(CLASSIFIER_MODELS + MULTILABEL_MODELS)]
+    # Where a plug-in runs and where it is skipped, with why (issue 20; science/models/plugin_scope.py)
+    from genebench_assets.science.models.plugin_scope import PLUGIN_SCOPE
+
+    for path, runs, why in PLUGIN_SCOPE:
+        bench = "spaceomicsbench" if path.startswith("SpaceOmicsBench") else "genelab"
+        if benchmark in (None, bench):
+            out.append({"benchmark": bench, "model": "<plug-in>", "kind": "plug-in",
+                        "description": f"{'runs' if runs else 'skipped'}: {path} - {why}"})
     seen = {(m["benchmark"], m["model"]) for m in out}
     for r in records:   # plug-ins, submissions, embeddings seen in the results records
         if (benchmark in (None, r["benchmark"])) and (r["benchmark"], r["model"]) not in seen:

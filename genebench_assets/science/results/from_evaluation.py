@@ -9,6 +9,7 @@ import pandas as pd
 
 from genebench_assets.science.evaluation import metrics
 from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX
+from genebench_assets.science.models.classifiers import MODEL_NAMES
 from genebench_assets.science.results.record import build_record
 
 PLUGIN_PREFIX = "plugin:"   # science/models/plugins.py
@@ -45,7 +46,8 @@ def records_from_evaluation(*, task_id: str, protocol: str, per_fold: pd.DataFra
                 fpr, tpr = metrics.roc_curve_points(y, lomo["score"].to_numpy(dtype=float))
                 roc = {"fpr": [round(float(v), 5) for v in fpr], "tpr": [round(float(v), 5) for v in tpr]}
         seeds, cpu, peak = _fit_cost(fit_times, fs, model)
-        kind = "plug-in" if model.startswith(PLUGIN_PREFIX) else "built-in"
+        # model_predictions names a plug-in by its own name, which may not be a built-in's (plugins.parse_spec)
+        kind = "built-in" if model in MODEL_NAMES else "plug-in"
         out.append(build_record(
             benchmark="genelab", task=task_id, model=model.removeprefix(PLUGIN_PREFIX), kind=kind, protocol=protocol,
             metric="AUROC", feature_set=fs,

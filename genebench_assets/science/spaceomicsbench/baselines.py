@@ -152,6 +152,21 @@ def predict_fold(model_name: str, data: TaskData, y_enc: np.ndarray, fold: Fold)
     return FoldPrediction(fold.index, np.asarray(y_pred), np.asarray(y_score, dtype=float), time.perf_counter() - t0)
 
 
+def plugin_fold_inputs(data: TaskData, fold: Fold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, y_train, X_test) a model plug-in gets on a binary task's fold: the baselines' preprocessed
+    features (``preprocess_fold``, fitted on the training rows) and training labels; no test label."""
+    y_enc, _ = encode_labels(data)
+    tr, te = np.asarray(fold.train_rows), np.asarray(fold.test_rows)
+    X_train, X_test = preprocess_fold(data.X[tr], data.X[te], data.pca)
+    return X_train, y_enc[tr], X_test
+
+
+def plugin_prediction(fold: Fold, scores, fit_seconds: float = 0.0) -> FoldPrediction:
+    """A plug-in's fold prediction: its P(class 1) as the score, class 1 where it is >= 0.5."""
+    s = np.asarray(scores, dtype=float)
+    return FoldPrediction(fold.index, (s >= 0.5).astype(int), s, fit_seconds)
+
+
 def run_baseline(model_name: str, data: TaskData, folds: list[Fold]) -> list[FoldPrediction]:
     y_enc, _ = encode_labels(data)
     return [predict_fold(model_name, data, y_enc, f) for f in folds]

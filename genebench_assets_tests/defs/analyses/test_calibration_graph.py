@@ -14,7 +14,7 @@ import pytest
 from genebench_assets.defs.models.resources import ModelSettings
 from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets_tests.defs.demo_graph import DemoGraph, check_results, cloned_graph
-from genebench_assets_tests.defs.gating.refusals import assert_refused
+from genebench_assets_tests.defs.gating.refusals import assert_refused, plant_model_fit_on_test_samples
 from genebench_assets_tests.defs.transfer.test_nes_vs_transfer_graph import small_catalog
 
 STUDIES = {("thymus", "MHU-2"), ("thymus", "RR-9"), ("thymus", "RR-23")}
@@ -76,19 +76,7 @@ def test_holdout_calibration_and_within_loo_in_the_published_layouts(clone):
 
 
 def test_later_runs_refuse_folds_whose_leakage_check_failed(clone, monkeypatch):
-    import dataclasses
-
-    from genebench_assets.science.tasks import folds
-
-    original = folds.build_lomo_folds
-
-    def build(*args, **kwargs):
-        built = original(*args, **kwargs)
-        return folds.FoldList([dataclasses.replace(f, fitted_steps={**f.fitted_steps,
-                                                                    folds.STEP_MODEL_FIT: f.train_ids + f.test_ids})
-                               for f in built], built.skipped)
-
-    monkeypatch.setattr(folds, "build_lomo_folds", build)
+    plant_model_fit_on_test_samples(monkeypatch)
     check = "leakage_fitted_steps_saw_training_only"
     assert check_results(clone.tissue("thymus", ["lomo_folds"]))[check] is False
     store = clone.settings.table_store()

@@ -1,6 +1,6 @@
 """`genebench reproduce analyses` end to end: two Dagster runs, the published-layout files, the
 published A6 hallmark coefficients (pathway order and fields exact, floats to 1e-12) and the
-multi_db_comparison AUROC and NES-conservation blocks exactly. About 10 minutes on 2 shared cores
+multi_db_comparison's four blocks and cell2020_validation's pathway block exactly. About 10 minutes on 2 shared cores
 (it re-runs the whole release reproduction): slow."""
 
 import json
@@ -32,5 +32,8 @@ def test_reproduce_analyses_cli_end_to_end(tmp_path, monkeypatch):
     assert diffs == [] and worst < 1e-12
     ours = json.loads((out / "multi_db_comparison.json").read_text())
     theirs = json.loads((published / "multi_db_comparison.json").read_text())
-    for block in ("auroc", "nes_conservation"):
+    for block in ("auroc", "nes_conservation", "mitocarta_deep_dive", "cross_db_concordance"):
         assert compare_to_published(ours[block], theirs[block], ignore=()) == [], block
+    cell = json.loads((out / "cell2020_validation.json").read_text())
+    theirs = json.loads((published / "cell2020_validation.json").read_text())
+    assert compare_to_published(cell["pathway_validation"], theirs["pathway_validation"], ignore=()) == []

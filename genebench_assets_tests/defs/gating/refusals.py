@@ -18,3 +18,21 @@ def assert_refused(result, reader: str, asset: str, partition: str | None, check
     label = f"{asset} [{partition}]" if partition else asset
     assert f"refuses {label}" in lines[0] and f"blocking check {check} failed" in lines[0], lines
     return lines[0]
+
+
+def plant_model_fit_on_test_samples(monkeypatch) -> None:
+    """Planted fault: lomo_folds record the model fit on training and test samples, so its blocking
+    leakage_fitted_steps_saw_training_only fails on the folds it writes."""
+    import dataclasses
+
+    from genebench_assets.science.tasks import folds
+
+    original = folds.build_lomo_folds
+
+    def build(*args, **kwargs):
+        built = original(*args, **kwargs)
+        return folds.FoldList([dataclasses.replace(f, fitted_steps={**f.fitted_steps,
+                                                                    folds.STEP_MODEL_FIT: f.train_ids + f.test_ids})
+                               for f in built], built.skipped)
+
+    monkeypatch.setattr(folds, "build_lomo_folds", build)

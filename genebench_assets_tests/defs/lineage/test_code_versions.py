@@ -141,7 +141,11 @@ def test_a_function_imported_by_many_modules_changes_exactly_the_assets_that_can
         "evaluation_summary", "transfer_evaluation", "negative_controls", "release_evaluation",
         "text_llm_predictions", "cross_tissue_pathway_transfer", "cross_tissue_gene_transfer",
         # the holdout evaluation scores its folds with evaluate_predictions (issue 21)
-        "holdout_calibration"}
+        "holdout_calibration",
+        # the A1 ComBat / ISS-only variants score their folds with calibration.holdout_fold_result (issue 21)
+        "batch_correction_comparison", "a1_iss_only_results",
+        # issue 21: T1-T3 permutation p of their pathway AUROCs (analyses/temporal.py)
+        "temporal_analyses"}
 
 
 def test_a_class_method_is_followed():
@@ -164,10 +168,24 @@ def test_a_library_version_changes_the_assets_whose_code_imports_it():
         "cross_tissue_gene_transfer", "cross_tissue_pathway_transfer", "condition_prediction_genes",
         "condition_prediction_pathway", "j5_pathway_lomo", "soma_predictions", "soma_evaluation",
         # issue 21: the release interpretation refits PCA-LR / RF; within-mission LOO fits PCA-LR
-        "release_pathway_interpretation", "within_mission_loo"}
+        "release_pathway_interpretation", "within_mission_loo",
+        # issue 21: gene-level SHAP refits the RF per fold
+        "gene_shap",
+        # issue 21: J3 and the A1 variants fit PCA-LR / RF / LR per fold
+        "batch_correction_comparison", "a1_iss_only_results",
+        # issue 21: T1-T3 fit LogisticRegression (analyses/temporal.py)
+        "temporal_analyses"}
     # lightgbm runs in the SpaceOmicsBench baselines only; an unchanged version changes nothing.
     assert changed_assets(library_versions={**versions, "lightgbm": "0.0"}) == {"soma_predictions"}
     assert changed_assets(library_versions=dict(versions)) == set()
+
+
+def test_a_new_version_of_the_j2_gpl_ports_marks_only_the_j2_tables_stale():
+    # edgepython / pylimma (optional extra dge-pipelines) run in the per-study J2 tables only; the comparison
+    # reads their tables.
+    versions = code_versions.installed_library_versions()
+    for lib in ("edgepython", "pylimma"):
+        assert changed_assets(library_versions={**versions, lib: "9.9.9"}) == {"dge_pipeline_tables"}, lib
 
 
 def test_an_unknown_function_is_an_error():

@@ -73,10 +73,10 @@ def test_genebench_materialize_names_the_failed_error_check_and_exits_non_zero(t
         return _toy_run(instance, error=job == "study_job" and "RR-1" in str(partition))
 
     monkeypatch.setattr(execution, "execute_for_cli", fake_execute_for_cli)
-    code = cli.main(["materialize", "--tissue", "gastrocnemius"])
+    code = cli.main(["materialize", "--tissue", "gastrocnemius", "--concurrent-runs", "1"])  # the fake runs here
     out = capsys.readouterr().out
     assert code != 0, out
-    assert len(runs) == 5  # catalog, 3 studies, the tissue: every run ran and was reported
+    assert len(runs) == 6  # catalog, 3 studies, the tissue, the leaderboards: every run ran and was reported
     failed = [ln for ln in out.splitlines() if "FAILED" in ln]
     assert len(failed) == 1 and "study_job" in failed[0] and "RR-1" in failed[0], out
     assert "check toy_counts_match on toy_table failed: Flight: 8 samples, catalog expects 6" in out, out

@@ -97,3 +97,21 @@ def test_fingerprints_are_computed_once_per_version_of_a_study(tmp_path):
     write(rng.integers(0, 1000, (50, 2)))  # a new version of the table: a new key
     second = cache.get(store, "liver", "RR-1")
     assert cache.misses == 2 and not second["OSD-48 (liver RR-1)"].equals(first["OSD-48 (liver RR-1)"])
+
+
+def test_a_study_being_written_by_another_run_is_skipped_and_checked_by_its_own_run(clone):
+    """Two runs at a time (genebench materialize): RR-1's raw_counts file is written, its raw_samples not
+    yet. RR-9's check skips RR-1 instead of failing on the missing file; RR-1's own check, which runs
+    after its write ends, still compares it with RR-9 and finds a planted duplicate."""
+    assert all(check_results(clone.study(TISSUE, "RR-9")).values())
+    store = TableStore(clone.data_dir)
+    samples = store.path("raw_samples", TISSUE, "RR-1")
+    saved = samples.read_bytes()
+    samples.unlink()  # RR-1 half-written
+    source_check_defs.OTHER_STUDY_FINGERPRINTS._cache.clear()
+    assert check_results(clone.study(TISSUE, "RR-9"))[CHECK] is True
+    samples.write_bytes(saved)
+    plant_sample(clone.mirror, RR1_OSD, RR1_SAMPLE, counts=_mirror_counts(clone, RR9_OSD, RR9_SAMPLE))
+    result = clone.study(TISSUE, "RR-1")  # its write ends, then its check sees RR-9 whole
+    assert check_results(result)[CHECK] is False and RR9_SAMPLE in _check_message(result)
+    assert "normalized_expression" not in materialized(result)

@@ -47,7 +47,7 @@ def test_categories_flag_runs_b_controls_and_nes_vs_transfer(run_categories):
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert "ok  transfer_tissue_job gastrocnemius" in proc.stdout, proc.stdout
     assert "ok  transfer_summary_job NES vs transfer" in proc.stdout, proc.stdout
-    assert "[6/6]" in proc.stdout, proc.stdout  # 1 catalog + 2 studies + 1 tissue + 1 transfer + 1 summary
+    assert "[7/7]" in proc.stdout, proc.stdout  # 1 catalog + 2 studies + 1 tissue + 1 transfer + 1 summary + leaderboards
     store = TableStore(root / "data", protocol="strict", protocol_assets=["transfer_evaluation", "negative_controls",
                                                                           "nes_conservation_vs_b_transfer"])
     rows = store.read_json("transfer_evaluation", "gastrocnemius")

@@ -14,12 +14,14 @@ from genebench_assets_tests.science.results.record_factory import make_record
 
 def test_ranks_records_beside_published_and_labels_rows():
     published = published_path()   # skips when the published files are absent
-    recs = [make_record("my_model", mean=0.95), make_record("plug", kind="plug-in", mean=0.5)]
+    recs = [make_record("my_model", mean=0.95), make_record("plug", kind="plug-in", mean=0.01)]
     rows = leaderboard("genelab", "A2", recs, published_dir=published)
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0]["model"] == "my_model" and rows[0]["kind"] == "submission"
-    pub = {r["model"]: r for r in rows if r["kind"] == "published"}
+    pub = {r["model"]: r for r in rows if r["kind"] == "published" and r["feature_set"] == "genes"}
     assert set(pub) == {"lr", "rf", "pca_lr", "xgb"}
+    pathway = {r["feature_set"] for r in rows if r["kind"] == "published"} - {"genes"}
+    assert pathway == {f"pathways:{db}" for db in ("hallmark", "kegg", "reactome", "mitocarta")}
     assert round(pub["lr"]["value"], 4) == 0.9074 and pub["lr"]["source"].endswith("A2_baseline_results.json")
     assert rows[1]["model"] == "lr"                     # 0.95 > 0.9074 > ...
     assert rows[-1]["model"] == "plug" and rows[-1]["kind"] == "plug-in"
