@@ -265,11 +265,20 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
         run_concurrently(plan, start, on_end, on_start, lanes=1)
     else:
-        from genebench_assets.defs.runtime.materialize_plan import lane_execute
+        from genebench_assets.defs.runtime.materialize_plan import lane_execute, lane_loaded
 
+        import tempfile
+
+        from genebench_assets.science.models.fit_pool import FIT_SLOTS_ENV
+
+        # Both lanes' fit workers share the cores' worth of CPU slots (science/models/fit_pool.cpu_slot).
+        slots = tempfile.TemporaryDirectory(prefix="genebench_fit_slots_")
+        os.environ[FIT_SLOTS_ENV] = f"{os.cpu_count() or 1}:{slots.name}"
         pool, clean = lane_pool(lanes, progress.log_path), False  # the lanes load the code location ...
         try:
-            _defs()  # ... while this process checks that it loads (a bad catalog or executor file: one line)
+            error = pool.submit(lane_loaded).result()  # ... once, in the lanes (a bad catalog or executor file)
+            if error:
+                raise UsageError(f"cannot load the code location: {error}")
             run_concurrently(plan, lambda i: pool.submit(lane_execute, plan[i].job, plan[i].partition, tags),
                              on_end, on_start, lanes=lanes)
             clean = True
@@ -281,6 +290,8 @@ def cmd_materialize(args: argparse.Namespace) -> int:
             raise
         finally:
             stop_lanes(pool, clean)
+            os.environ.pop(FIT_SLOTS_ENV, None)
+            slots.cleanup()
     progress.close()
     print(f"done in {time.perf_counter() - t0:.1f}s; {len(failures)} failed" + (f": {failures}" if failures else ""))
     return 1 if failures else 0

@@ -106,3 +106,18 @@ def test_tissue_names_the_blocked_study_and_skips_everything_after(faulty_run):
     store = TableStore(root / "data")
     assert not (root / "data" / "tables" / "strict" / "evaluation_summary").exists()
     assert store.promoted("gastrocnemius", "RR-1") is None
+
+
+def test_a_code_location_that_does_not_load_stops_the_command_in_one_line(tmp_path):
+    """The runs go to two lane processes (defs/runtime/materialize_plan.py), which load the code location; a
+    bad GENEBENCH_EXECUTOR_CONFIG stops the command before any run, in one line naming file and field, exit 2."""
+    bad = tmp_path / "executor.yaml"
+    bad.write_text("execution:\n  config:\n    daks: {}\n")
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "GENEBENCH_DATA_DIR": str(tmp_path / "data"),
+           "GENEBENCH_EXECUTOR_CONFIG": str(bad)}
+    proc = subprocess.run([sys.executable, "-m", "genebench_assets.cli", "materialize", "--tissue", "eye"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "cannot load the code location" in line and str(bad) in line and "unknown field 'daks'" in line, line
+    assert "[1/" not in proc.stdout and not (tmp_path / "data" / "tables").exists()  # no run started

@@ -125,9 +125,18 @@ def _lane_start(log_path: str | None) -> None:
         sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - the lane's stderr for its lifetime
     import dagster as dg
 
-    from genebench_assets.definitions import defs
-
+    try:
+        from genebench_assets.definitions import defs
+    except Exception as exc:  # noqa: BLE001 - a bad GENEBENCH_EXECUTOR_CONFIG, catalog, ...: one line (lane_loaded)
+        _LANE["load_error"] = " ".join(str(exc).split())[:600] or type(exc).__name__
+        return
     _LANE["defs"], _LANE["instance"] = defs, dg.DagsterInstance.get()
+
+
+def lane_loaded() -> str | None:
+    """None when this lane loaded the code location, else why not (one line); asked once before any run, so
+    the command can stop with that line instead of failing every run."""
+    return _LANE.get("load_error")
 
 
 def lane_execute(job: str, partition, tags: dict) -> tuple[bool, list[str], list[str]]:

@@ -98,3 +98,46 @@ def test_worker_pool_starts_its_workers_with_their_imports_before_any_task():
     assert multiprocessing.active_children() == []
     with worker_pool(1) as pool:  # one job: no workers, fits in process
         assert pool is None and multiprocessing.active_children() == []
+
+
+def test_cpu_slots_let_at_most_n_fits_run_at_once_across_processes(tmp_path, monkeypatch):
+    """GENEBENCH_FIT_SLOTS (genebench materialize's two lanes): flock slots shared by every process; threads
+    here stand in for workers (each open() is its own lock). Without the variable nothing waits."""
+    import threading
+    import time
+
+    from genebench_assets.science.models.fit_pool import FIT_SLOTS_ENV, cpu_slot, in_cpu_slot
+
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def fit():
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return "scores"
+
+    def run_all(n_threads=5):
+        peak[0] = 0
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(in_cpu_slot(fit))) for _ in range(n_threads)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert results == ["scores"] * n_threads
+        return peak[0]
+
+    monkeypatch.setenv(FIT_SLOTS_ENV, f"2:{tmp_path}")
+    assert run_all() == 2
+    monkeypatch.delenv(FIT_SLOTS_ENV)
+    assert run_all() == 5
+    with cpu_slot(f"1:{tmp_path}"):  # a slot is free again after an exception in the block
+        pass
+    try:
+        with cpu_slot(f"1:{tmp_path}"):
+            raise ValueError("fit failed")
+    except ValueError:
+        pass
+    with cpu_slot(f"1:{tmp_path}"):
+        pass
