@@ -162,7 +162,9 @@ def model_predictions(
         timings.append({"fold": fold.fold_id, "feature_set": feature_set, "model": model, "seed": seed,
                         "n_features": X_train.shape[1], "fit_seconds": round(res["fit_seconds"], 3),
                         "cpu_seconds": round(res["cpu_seconds"], 3), "peak_rss_mb": res["peak_rss_mb"],
-                        "probe_cpu_seconds": round(res.get("probe_cpu_seconds", 0.0), 3)})
+                        "probe_cpu_seconds": round(res.get("probe_cpu_seconds", 0.0), 3),
+                        # a plug-in's own code version (source + distribution), for its results record
+                        **({"code_version": plugin_versions[model]} if model in plugin_versions else {})})
         # Fit times live beside the table, not in it: the table's hash is the data version,
         # and the same inputs must give the same version.
         for sid, s in zip(X_test.index, res["scores"]):

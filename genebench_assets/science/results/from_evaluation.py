@@ -46,6 +46,8 @@ def records_from_evaluation(*, task_id: str, protocol: str, per_fold: pd.DataFra
                 fpr, tpr = metrics.roc_curve_points(y, lomo["score"].to_numpy(dtype=float))
                 roc = {"fpr": [round(float(v), 5) for v in fpr], "tpr": [round(float(v), 5) for v in tpr]}
         seeds, cpu, peak = _fit_cost(fit_times, fs, model)
+        # a plug-in's record carries its own code version (model_predictions' fit times) beside the evaluation's
+        own = next((t["code_version"] for t in fit_times or [] if t.get("model") == model and t.get("code_version")), None)
         # model_predictions names a plug-in by its own name, which may not be a built-in's (plugins.parse_spec)
         kind = "built-in" if model in MODEL_NAMES else "plug-in"
         out.append(build_record(
@@ -56,7 +58,8 @@ def records_from_evaluation(*, task_id: str, protocol: str, per_fold: pd.DataFra
             summary={"mean": t["mean_auroc"], "std": t.get("std_auroc"), "mean_ci_lower": t["mean_ci_lower"],
                      "mean_perm_p": t["mean_perm_p"], "pooled": t.get("pooled_auroc")},
             go=bool(t["go"]), predictions_sha256=sha, folds_data_version=folds_data_version,
-            code_version=code_version, seeds=seeds, cpu_seconds=cpu, peak_memory_mb=peak, source=source, roc=roc))
+            code_version=f"{code_version}; plug-in {own}" if own else code_version, seeds=seeds, cpu_seconds=cpu,
+            peak_memory_mb=peak, source=source, roc=roc))
     return out
 
 

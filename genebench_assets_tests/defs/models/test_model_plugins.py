@@ -122,6 +122,11 @@ def test_a_plugin_runs_through_the_graph_with_seeds_lineage_and_code_version(gra
     assert mat.tags["dagster/data_version"] != store.sha256("model_predictions", TISSUE)[:16]  # plug-in version in it
     fit_times = store.read_json("model_fit_times", TISSUE)
     assert {"model", "seed", "cpu_seconds", "peak_rss_mb"} <= set(fit_times[0])
+    assert {t.get("code_version") for t in fit_times if t["model"] == "tmp_plugin"} == {version}
+    from genebench_assets.science.results.record import read_records
+
+    [record] = [r for r in read_records(graph.settings.data_dir) if r["model"] == "tmp_plugin"]
+    assert record["kind"] == "plug-in" and record["code_version"].endswith(f"; plug-in {version}")
     chain = lineage_from_instance(graph.instance, tissue=TISSUE, model="tmp_plugin")
     assert chain["evaluation"]["metrics"]["auroc_genes_tmp_plugin"] == pytest.approx(summary.loc["tmp_plugin", "mean_auroc"])
     assert chain["model_code"] == {"plugin": f"tmp_plugin={plugin_module}:good", "code_version": version}
