@@ -48,7 +48,7 @@ def absent_run(tmp_path_factory):
 def test_every_per_study_asset_is_a_known_one():
     # If a per-study asset is added, it must get the absent branch (and this list, the e2e's, the docs).
     assert per_study_assets() == sorted(["raw_counts", "sample_metadata", "normalized_expression", "pathway_scores",
-                                         "differential_expression", "pathway_nes"])
+                                         "differential_expression", "pathway_nes", "dge_pipeline_tables"])
 
 
 def test_absent_pair_is_recorded_as_absent_without_a_table(absent_run):

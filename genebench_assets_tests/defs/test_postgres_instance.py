@@ -61,7 +61,7 @@ def test_materialize_records_its_runs_in_postgres(pg):
     assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
     assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
     runs = instance.get_runs()
-    assert {r.job_name for r in runs} == {"catalog_job", "study_job", "tissue_job"}
+    assert {r.job_name for r in runs} == {"catalog_job", "study_job", "tissue_job", "results_job"}
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     assert sum(r.job_name == "study_job" for r in runs) == 3
     # Nothing went to an embedded SQLite database beside dagster.yaml.
@@ -79,7 +79,7 @@ def test_rows_are_in_postgres_itself(pg):
         n_runs = cur.fetchone()[0]
         cur.execute("select count(*) from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'")
         n_mats = cur.fetchone()[0]
-    assert n_runs == len(pg["instance"].get_runs()) == 5
+    assert n_runs == len(pg["instance"].get_runs()) == 6  # catalog, 3 studies, the tissue, the leaderboards
     assert n_mats >= 2 + 3 * 4 + 3  # catalog + gene sets, 4 assets x 3 studies, 3 tissue assets
 
 
