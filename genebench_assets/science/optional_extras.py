@@ -20,9 +20,18 @@ class MissingExtra(RuntimeError):
     """A library of an optional extra is not installed; the text is one line naming the extra."""
 
 
+def missing_modules(extra: str) -> list[str]:
+    return [m for m in EXTRAS[extra][0] if importlib.util.find_spec(m) is None]
+
+
+def installed(extra: str) -> bool:
+    """Whether every library of the extra is importable (e.g. to automate an asset only when it can run)."""
+    return not missing_modules(extra)
+
+
 def require_extra(extra: str, reader: str) -> None:
-    modules, what = EXTRAS[extra]
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    _, what = EXTRAS[extra]
+    missing = missing_modules(extra)
     if missing:
         raise MissingExtra(f"{reader}: {', '.join(missing)} not installed ({what}, GPL-3.0-or-later, an optional "
                            f"extra of the MIT {DISTRIBUTION}): pip install '{DISTRIBUTION}[{extra}]' "

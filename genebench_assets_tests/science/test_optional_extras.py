@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from genebench_assets.science.optional_extras import DISTRIBUTION, EXTRAS, MissingExtra, require_extra
+from genebench_assets.science.optional_extras import DISTRIBUTION, EXTRAS, MissingExtra, installed, require_extra
 
 PYPROJECT = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
 
@@ -18,7 +18,9 @@ PYPROJECT = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml
 def test_a_missing_library_names_the_extra_in_one_line(extra, monkeypatch):
     modules, _ = EXTRAS[extra]
     require_extra(extra, "reader")  # installed here (the test extra has them)
+    assert installed(extra)
     monkeypatch.setitem(sys.modules, modules[0], None)  # as if not installed: find_spec returns None
+    assert not installed(extra)
     with pytest.raises(MissingExtra) as info:
         require_extra(extra, "batch_corrected_features [liver]")
     message = str(info.value)
