@@ -39,7 +39,7 @@ def test_assets_jobs_sensors():
             # issue 21: T1-T3 from the release's GSVA scores
             "temporal_analyses",
             # issue 21: J3 batch correction and the A1 ComBat / ISS-only variants
-            "batch_corrected_features", "batch_correction_comparison", "a1_iss_only_results",
+            "batch_corrected_features", "batch_correction_comparison", "a1_iss_only_results", "j3_batch_correction_summary",
             # issue 21: J2 DGE pipelines per study and their comparison (optional extra dge-pipelines)
             "dge_pipeline_tables", "dge_pipeline_comparison",
             # issue 11: gene-level Category B and the negative controls

@@ -287,3 +287,50 @@ def a1_iss_only_results(context: dg.AssetExecutionContext, settings: GenebenchSe
                 **{f"mean_auroc_{m}": float(r["mean_auroc"]) for m, r in published["model_results"].items()},
                 **provenance_metadata(upstream=upstream, raw_files=data.raw_files, protocol=settings.protocol)}
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=metadata)
+
+
+J3_FILE = "J3_batch_correction_comparison"
+
+
+def comparison_version(store, tissue: str) -> str:
+    """The data version batch_correction_comparison recorded for a tissue: combined_version of its JSON's sha256."""
+    return combined_version([store.sha256("batch_correction_comparison", tissue, ext="json")])
+
+
+@dg.asset(
+    code_version=code_version_of(__file__, "j3_batch_correction_summary"),
+    group_name="batch_correction",
+    deps=[batch_correction_comparison],
+    description="Issue 21 (J3): the one published file, J3_batch_correction_comparison.json, over every tissue "
+    "whose batch_correction_comparison exists (category_a / category_b per tissue, the deltas and the H2 verdict "
+    "over all of them, as batch_correction_eval.run_evaluation computes them). Reads each tissue's comparison "
+    "through the read gate (its latest materialization, under this protocol, is the file on disk).",
+)
+def j3_batch_correction_summary(context: dg.AssetExecutionContext, settings: GenebenchSettings) -> dg.MaterializeResult:
+    from genebench_assets.defs.gating.read_gate import require_checked_inputs
+    from genebench_assets.science.batch_correction import evaluation as E
+    from genebench_assets.science.storage.atomic_files import write_json
+
+    store = settings.table_store()
+    tissues = [t for t in settings.catalog().tissues if store.exists("batch_correction_comparison", t, ext="json")]
+    if not tissues:
+        raise dg.Failure("j3_batch_correction_summary: no tissue has a batch_correction_comparison under the "
+                         f"{settings.protocol} protocol yet; materialize it first (it follows batch_corrected_features)")
+    require_checked_inputs(context, [("batch_correction_comparison", t, comparison_version(store, t)) for t in tissues],
+                           protocol=settings.protocol)
+    per_tissue = {t: store.read_json("batch_correction_comparison", t) for t in tissues}
+    cat_a = {t: d[J3_FILE]["category_a"][t] for t, d in per_tissue.items() if t in d[J3_FILE]["category_a"]}
+    cat_b = {t: d[J3_FILE]["category_b"][t] for t, d in per_tissue.items() if t in d[J3_FILE]["category_b"]}
+    stamp = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+    doc = E.j3_published(cat_a, cat_b, timestamp=stamp)
+    _, sha = store.write_json({k: v for k, v in doc.items() if k != "timestamp"}, "j3_batch_correction_summary")
+    out = write_json(doc, store.path("j3_batch_correction_summary", J3_FILE, ext="json"), sort_keys=False, indent=2)
+    missing = [t for t in settings.catalog().tissues if t not in tissues]
+    upstream = [{"asset": "batch_correction_comparison", "partition": t, "data_version": comparison_version(store, t)}
+                for t in tissues]
+    return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata={
+        "protocol": settings.protocol, "result_file": str(out), "tissues": ", ".join(tissues),
+        "tissues_without_comparison": ", ".join(missing) or "none",
+        "simulated": any(d.get("simulated") for d in per_tissue.values()),
+        "summary": dg.MetadataValue.json(doc["summary"]),
+        **provenance_metadata(upstream=upstream, raw_files=[], protocol=settings.protocol)})

@@ -26,7 +26,7 @@ PROTOCOL_ASSETS = (
     # Issue 21: gene-level SHAP (defs/analyses/gene_shap.py), fitted on the protocol's folds.
     "gene_shap",
     # Issue 21, J3 (defs/batch_correction): corrections fitted per protocol, and what is computed from them.
-    "batch_corrected_features", "batch_correction_comparison", "a1_iss_only_results",
+    "batch_corrected_features", "batch_correction_comparison", "a1_iss_only_results", "j3_batch_correction_summary",
 )
 
 

@@ -87,6 +87,12 @@ def test_j3_and_the_a1_variants_in_the_published_layouts(baseline, tmp_path, pro
         mat = g.instance.fetch_materializations(dg.AssetKey("batch_correction_comparison"), limit=1).records[0]
         meta = mat.asset_materialization.metadata
         assert "provenance" in meta and meta["protocol"].value == protocol
+        # The one published J3 file over every tissue with a comparison (here liver), read through the gate.
+        summary = g.run(["j3_batch_correction_summary"])
+        assert summary.success, step_failures(summary)
+        j3_all = json.loads(store.path("j3_batch_correction_summary", "J3_batch_correction_comparison", ext="json").read_text())
+        assert list(j3_all) == list(pub)  # the published key order
+        assert j3_all["category_a"]["liver"] == liver and j3_all["summary"] == j3["summary"]
 
 
 def test_a_correction_that_uses_test_labels_is_blocked(baseline, tmp_path, monkeypatch):
