@@ -156,20 +156,10 @@ def test_later_runs_of_gene_readers_refuse_folds_whose_leakage_check_failed(clon
     """Planted: thymus's lomo_folds plan the model fit on training and test samples, so its blocking
     leakage_fitted_steps_saw_training_only fails; later, separate runs of the C and D gene readers of
     those folds are refused."""
-    import dataclasses
-
     from genebench_assets.defs.categories.assets import result_path
-    from genebench_assets.science.tasks import folds
+    from genebench_assets_tests.defs.gating.refusals import plant_model_fit_on_test_samples
 
-    original = folds.build_lomo_folds
-
-    def build(*args, **kwargs):
-        built = original(*args, **kwargs)
-        return folds.FoldList([dataclasses.replace(f, fitted_steps={**f.fitted_steps,
-                                                                    folds.STEP_MODEL_FIT: f.train_ids + f.test_ids})
-                               for f in built], built.skipped)
-
-    monkeypatch.setattr(folds, "build_lomo_folds", build)
+    plant_model_fit_on_test_samples(monkeypatch)
     result = clone.tissue("thymus", ["lomo_folds"])
     assert check_results(result)["leakage_fitted_steps_saw_training_only"] is False
     check = "leakage_fitted_steps_saw_training_only"
