@@ -103,3 +103,7 @@ def test_a_later_run_refuses_folds_whose_leakage_check_failed(baseline, tmp_path
         assert not store.exists("gene_shap", "thymus", ext="json")
         assert not any(published_file(store, "thymus", name).exists() for name in FILES)
         assert not g.instance.fetch_materializations(dg.AssetKey("gene_shap"), limit=1).records
+        # The other new readers of lomo_folds (J3, the ISS-only variant) refuse the same folds, writing nothing.
+        for reader in ("batch_corrected_features", "a1_iss_only_results"):
+            assert_refused(g.run([reader], "thymus"), reader, "lomo_folds", "thymus", check)
+            assert not g.instance.fetch_materializations(dg.AssetKey(reader), limit=1).records

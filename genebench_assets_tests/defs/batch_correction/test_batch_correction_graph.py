@@ -114,3 +114,8 @@ def test_a_correction_that_uses_test_labels_is_blocked(baseline, tmp_path, monke
         assert_refused(later, "batch_correction_comparison", "batch_corrected_features", "liver", CHECK)
         assert not store.exists("batch_correction_comparison", "liver", ext="json")
         assert not g.instance.fetch_materializations(dg.AssetKey("batch_correction_comparison"), limit=1).records
+        # ... and the all-tissue J3 file, which reads the comparisons through the gate, has nothing to assemble.
+        summary = g.run(["j3_batch_correction_summary"])
+        assert not summary.success and "no tissue has a batch_correction_comparison" in step_failures(summary)[
+            "j3_batch_correction_summary"]
+        assert not g.instance.fetch_materializations(dg.AssetKey("j3_batch_correction_summary"), limit=1).records
