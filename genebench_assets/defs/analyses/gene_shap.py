@@ -1,11 +1,13 @@
-"""Gene-level SHAP per tissue (issue 21): the RF of SPEC §6 refitted on each LOMO fold's gene features,
-``shap.TreeExplainer`` on the fold's test samples -> ``A{n}_shap_rf.json`` and ``A{n}_shap_directions.json``
-in the published layout (the seed published the directions for A4 only), per protocol. Reads lomo_folds
-through the read gate. Science: ``science/analyses/gene_shap.py`` (how the seed made the files, and the
+"""Gene-level SHAP per tissue (issue 21): the RF and the XGBoost of SPEC §6 refitted on each LOMO fold's
+gene features, ``shap.TreeExplainer`` on the fold's test samples -> ``A{n}_shap_rf.json``,
+``A{n}_shap_xgb.json`` (ours: the seed published RF only) and ``A{n}_shap_directions.json`` (of the RF top
+genes) in the published layout (the seed published the directions for A4 only), per protocol. Reads
+lomo_folds through the read gate; its readers (cell2020_validation) read it through the gate with
+``read_checked_gene_shap``. Science: ``science/analyses/gene_shap.py`` (how the seed made the files, and the
 seed defects strict fixes); docs/analyses.md says which fields are demo / live / mirror only."""
 
-import hashlib
 import json
+from pathlib import Path
 
 import dagster as dg
 
@@ -33,16 +35,49 @@ def published_file(store, tissue: str, filename: str):
     return store.path(GENE_SHAP, tissue, filename.removesuffix(".json"), ext="json")
 
 
-def _write_ordered(store, obj, tissue: str, filename: str) -> tuple[str, str]:
+def _write_ordered(store, obj, tissue: str, filename: str) -> str:
     """The published key order matters (top_genes is ranked): written unsorted, unlike the table store."""
     path = published_file(store, tissue, filename)
-    data = json.dumps(obj, indent=2).encode()
     if store.fs is None:
         write_json(obj, path, sort_keys=False, indent=2)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return str(path), hashlib.sha256(data).hexdigest()
+        path.write_bytes(json.dumps(obj, indent=2).encode())
+    return str(path)
+
+
+def gene_shap_version(store, tissue: str) -> str:
+    """gene_shap's data version of a tissue, from the files on disk: its table and every published-layout
+    file the table names (``files``), so a rewritten A{n}_shap_*.json is a new version ("none" when a
+    named file is missing). The asset records it; readers compare it through the read gate."""
+    if not store.exists(GENE_SHAP, tissue, ext="json"):
+        return "none"
+    names = list(store.read_json(GENE_SHAP, tissue).get("files", {}))
+    if not all(published_file(store, tissue, n).exists() for n in names):
+        return "none"
+    return combined_version([store.sha256(GENE_SHAP, tissue, ext="json"),
+                             *(store.sha256(GENE_SHAP, tissue, n.removesuffix(".json"), ext="json") for n in names)])
+
+
+def read_checked_gene_shap(context, store, tissues, *, model: str = "rf") -> dict[str, dict]:
+    """The read gate (gating/read_gate.py) for readers of gene_shap: of ``tissues``, those with a gene_shap
+    table under the store's protocol must be its latest materialization, made under this protocol,
+    else one line naming tissue and version, before any read. -> tissue -> {file (A{n}_shap_{model}.json),
+    task_id, protocol, simulated, data_version}; tissues without a table are left out."""
+    from genebench_assets.defs.gating.read_gate import require_checked_inputs
+    from genebench_assets.science.analyses.gene_shap import shap_filename
+
+    present = [t for t in tissues if store.exists(GENE_SHAP, t, ext="json")]
+    versions = {t: gene_shap_version(store, t) for t in present}
+    if present:
+        require_checked_inputs(context, [(GENE_SHAP, t, versions[t]) for t in present], protocol=store.protocol)
+    out = {}
+    for t in present:
+        detail = store.read_json(GENE_SHAP, t)
+        out[t] = {"file": Path(published_file(store, t, shap_filename(detail["task_id"], model))),
+                  "task_id": detail["task_id"], "protocol": detail["protocol"],
+                  "simulated": bool(detail.get("simulated")), "data_version": versions[t]}
+    return out
 
 
 @dg.asset(
@@ -52,11 +87,12 @@ def _write_ordered(store, obj, tissue: str, filename: str) -> tuple[str, str]:
     deps=[lomo_folds, gene_sets,
           *(dg.AssetDep(a, partition_mapping=by_tissue) for a in (normalized_expression, sample_metadata, raw_counts))],
     automation_condition=study_rollup_condition(),
-    description="Issue 21: per LOMO fold (holdout excluded, as published) the RF of SPEC §6 refitted on the fold's "
-    "gene features and shap.TreeExplainer on its test samples (every sample and gene, no subsampling, as the seed); "
-    "mean |SHAP| over folds -> A{n}_shap_rf.json (top 50 by symbol, target-gene ranks, condition 3) and "
-    "A{n}_shap_directions.json (Flight - Ground log2 difference of the top 50), rank agreement across folds, "
-    "plot of the top genes, seed vs strict post-processing side by side.",
+    description="Issue 21: per LOMO fold (holdout excluded, as published) the RF and the XGBoost of SPEC §6 "
+    "refitted on the fold's gene features and shap.TreeExplainer on its test samples (every sample and gene, no "
+    "subsampling, as the seed); mean |SHAP| over folds -> A{n}_shap_rf.json and A{n}_shap_xgb.json (top 50 by "
+    "symbol, target-gene ranks, condition 3) and A{n}_shap_directions.json (Flight - Ground log2 difference of "
+    "the RF top 50), rank agreement across folds and between the models, plots of the top genes, seed vs "
+    "strict post-processing side by side.",
 )
 def gene_shap(context: dg.AssetExecutionContext, settings: GenebenchSettings, model_settings: ModelSettings,
               gene_set_settings: GeneSetSettings, osdr_source: OsdrSource) -> dg.MaterializeResult:
@@ -76,42 +112,57 @@ def gene_shap(context: dg.AssetExecutionContext, settings: GenebenchSettings, mo
     data = load_tissue(store, catalog, tissue)  # the promoted study versions lomo_folds was built from
     _, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
     task_id = catalog.task_ids[tissue]
-    per_fold = []
+    per_fold: dict[str, list] = {m: [] for m in gs.MODELS}
     for i, fold in enumerate(lomo, start=1):
         X_train, y_train, X_test = fold_matrices(fold, data.expression)  # no test labels here
         X_train, y_train = model_fit_rows(fold, X_train, y_train)
-        per_fold.append(gs.fold_shap(X_train, y_train, X_test, name=fold.test_mission, seed=model_settings.seed))
-        context.log.info(f"{tissue}: SHAP of fold {fold.fold_id} ({i} of {len(lomo)}, {X_train.shape[1]} genes)")
+        for m in gs.MODELS:
+            per_fold[m].append(gs.fold_shap(X_train, y_train, X_test, name=fold.test_mission, model=m,
+                                            seed=model_settings.seed))
+        context.log.info(f"{tissue}: SHAP of fold {fold.fold_id} ({i} of {len(lomo)}, {X_train.shape[1]} genes, "
+                         f"{', '.join(gs.MODELS)})")
     # Test labels only to split the test samples into Flight and Ground for the directions (a description of
     # the data, after the fits); the models above never see them.
-    result = gs.gene_shap_result(per_fold, expression=data.expression,
-                                 missions={f.test_mission: fold_test_labels(f) for f in lomo},
-                                 symbols=symbol_map.to_dict(), task_id=task_id, tissue=tissue, protocol=settings.protocol)
-    files = {gs.shap_rf_filename(task_id): result.pop("shap_rf"), gs.directions_filename(task_id): result.pop("directions")}
+    missions = {f.test_mission: fold_test_labels(f) for f in lomo}
+    results = {m: gs.gene_shap_result(per_fold[m], expression=data.expression, missions=missions,
+                                      symbols=symbol_map.to_dict(), task_id=task_id, tissue=tissue,
+                                      protocol=settings.protocol, model=m) for m in gs.MODELS}
+    docs = {m: r.pop("shap_doc") for m, r in results.items()}
+    directions = {m: r.pop("directions") for m, r in results.items()}
+    files = {**{gs.shap_filename(task_id, m): docs[m] for m in gs.MODELS},
+             gs.directions_filename(task_id): directions[gs.MODEL]}  # the published directions: the RF's top genes
     written = {name: _write_ordered(store, doc, tissue, name) for name, doc in files.items()}
-    doc, directions = files.values()
     simulated = _simulated(store, tissue)
+    agreement_models = gs.models_agreement(per_fold)
     detail = {"tissue": tissue, "task_id": task_id, "protocol": settings.protocol, "simulated": simulated,
-              "model": gs.MODEL, "seed": model_settings.seed, "targets_source": gs.TARGETS_SOURCE,
-              "files": {name: path for name, (path, _) in written.items()}, **result}
+              "models": {m: {**results[m], "directions": directions[m]} for m in gs.MODELS},
+              "models_agreement": agreement_models, "seed": model_settings.seed, "targets_source": gs.TARGETS_SOURCE,
+              "files": written}
     _, sha = store.write_json(detail, GENE_SHAP, tissue)
     upstream = [*data.upstream,
                 {"asset": "lomo_folds", "partition": tissue, "data_version": lomo_folds_data_version(store, tissue)},
                 gene_sets_upstream(store)]
-    plot = top_features_png(gs.signed_top(doc, directions), n=20, xlabel="mean |SHAP| (sign: Flight - Ground)",
-                            title=f"{task_id} {tissue} ({settings.protocol}): RF SHAP, top genes")
-    agreement = result["rank_agreement"]
+    per_model_md = {}
+    for m in gs.MODELS:
+        prefix = "" if m == gs.MODEL else f"{m}_"  # the RF's keys as before; the XGBoost's prefixed
+        doc, label = docs[m], {"rf": "RF", "xgb": "XGBoost"}.get(m, m)
+        plot = top_features_png(gs.signed_top(doc, directions[m]), n=20, xlabel="mean |SHAP| (sign: Flight - Ground)",
+                                title=f"{task_id} {tissue} ({settings.protocol}): {label} SHAP, top genes")
+        per_model_md.update({
+            f"{prefix}condition3_pass": doc["condition3_pass"],
+            f"{prefix}targets_in_top": dg.MetadataValue.json(
+                {t: r["rank"] for t, r in doc["target_gene_ranks"].items() if r["in_top_n"]}),
+            **{f"{prefix}rank_agreement_{k}": v for k, v in results[m]["rank_agreement"].items()},
+            f"{prefix}top_features": dg.MetadataValue.md(frame_markdown(gs.top_features_table(doc, directions[m]),
+                                                                        max_rows=25)),
+            f"{prefix}top_features_plot": dg.MetadataValue.md(png_markdown(plot, f"{task_id} top genes by {label} mean |SHAP|")),
+            f"{prefix}seed_vs_strict": dg.MetadataValue.json(results[m]["seed_vs_strict"])})
     metadata = {
-        "protocol": settings.protocol, "simulated": simulated, "model": gs.MODEL, "n_folds": doc["n_folds"],
-        "sha256": sha, **{f"file_{name}": path for name, (path, _) in written.items()},
-        "condition3_pass": doc["condition3_pass"],
-        "targets_in_top": dg.MetadataValue.json({t: r["rank"] for t, r in doc["target_gene_ranks"].items() if r["in_top_n"]}),
-        **{f"rank_agreement_{k}": v for k, v in agreement.items()},
-        "top_features": dg.MetadataValue.md(frame_markdown(gs.top_features_table(doc, directions), max_rows=25)),
-        "top_features_plot": dg.MetadataValue.md(png_markdown(plot, f"{task_id} top genes by mean |SHAP|")),
-        "seed_vs_strict": dg.MetadataValue.json(result["seed_vs_strict"]),
+        "protocol": settings.protocol, "simulated": simulated, "models": ", ".join(gs.MODELS),
+        "n_folds": docs[gs.MODEL]["n_folds"], "sha256": sha, **{f"file_{name}": path for name, path in written.items()},
+        **per_model_md,
+        **{f"rf_vs_xgb_{k}": v for k, v in agreement_models.items() if k != "models"},
         **provenance_metadata(upstream=upstream, raw_files=data.raw_files, protocol=settings.protocol),
     }
-    return dg.MaterializeResult(data_version=dg.DataVersion(combined_version([sha, *(s for _, s in written.values())])),
-                                metadata=metadata)
+    return dg.MaterializeResult(data_version=dg.DataVersion(gene_shap_version(store, tissue)), metadata=metadata)
 

@@ -9,7 +9,9 @@ Reference lists: ``cell2020_reference.json`` beside this module (data, with thei
   pathways are ranked by |mean NES|.
 - ``gene_validation`` (seed rules): the reference genes found (case-insensitive) among the keys of the
   tissue's ``A{n}_shap_rf.json`` ``top_genes`` (its top 50); a tissue without that file is ``NO_SHAP_DATA``.
-  The SHAP files are gene-level (need expression): offline only when such files are given.
+  The SHAP files are gene-level (need expression): our own (``gene_shap``'s, given as ``ours``) first, else
+  the folder ``shap_dir`` (the published files, as the seed read its evaluation/); ``top_genes_source``
+  (ours, not in the published file) says which one each tissue's block was computed from.
 - ``summary``: mean concordance / overlap over the tissues, the seed's verdict thresholds (0.7 / 0.5) and its
   chance rate 50 / 22000.
 - ``dge_gene_validation`` (ours, not in the published file): the same reference genes in the release's DESeq2
@@ -120,17 +122,36 @@ def shap_top_genes(path: Path) -> list[str]:
     return list(json.loads(Path(path).read_text()).get("top_genes", {}))
 
 
-def gene_validation_block(reference: dict, shap_dir: Path | str | None) -> dict:
-    """Per tissue of the reference gene lists: validate_genes on ``{shap_dir}/A{n}_shap_rf.json`` or
-    NO_SHAP_DATA naming the file (the seed's record for a missing file)."""
+SOURCE_OURS, SOURCE_FOLDER, SOURCE_ABSENT = "gene_shap", "shap_dir", "absent"
+
+
+def shap_sources(reference: dict, shap_dir: Path | str | None, ours: dict[str, Path] | None = None) -> dict[str, dict]:
+    """Per tissue of the reference gene lists, the ``A{n}_shap_rf.json`` its gene block reads: ``ours``
+    (tissue -> our gene_shap file) first, else ``{shap_dir}/A{n}_shap_rf.json``, else absent."""
+    out = {}
+    for tissue in reference["genes"]:
+        task_id = reference["gene_task"][tissue]
+        folder = Path(shap_dir) / f"{task_id}_shap_rf.json" if shap_dir is not None else None
+        if ours and tissue in ours:
+            out[tissue] = {"source": SOURCE_OURS, "file": str(ours[tissue])}
+        elif folder is not None and folder.exists():
+            out[tissue] = {"source": SOURCE_FOLDER, "file": str(folder)}
+        else:
+            out[tissue] = {"source": SOURCE_ABSENT, "file": None}
+    return out
+
+
+def gene_validation_block(reference: dict, sources: dict[str, dict]) -> dict:
+    """Per tissue of the reference gene lists: validate_genes on the top genes of the tissue's SHAP file
+    (``shap_sources``), or NO_SHAP_DATA naming the file (the seed's record for a missing file)."""
     out = {}
     for tissue, genes in reference["genes"].items():
         task_id = reference["gene_task"][tissue]
-        path = Path(shap_dir) / f"{task_id}_shap_rf.json" if shap_dir is not None else None
-        if path is None or not path.exists():
+        path = sources[tissue]["file"]
+        if path is None:
             out[tissue] = {"status": "NO_SHAP_DATA", "file": f"evaluation/{task_id}_shap_rf.json"}
         else:
-            out[tissue] = validate_genes(shap_top_genes(path), genes, task_id=task_id)
+            out[tissue] = validate_genes(shap_top_genes(Path(path)), genes, task_id=task_id)
     return out
 
 
@@ -171,16 +192,17 @@ def dge_gene_validation(files: list[Path], genes: dict, symbol_map: pd.DataFrame
 
 
 def cell2020_validation(release_dir: Path | str, *, shap_dir: Path | str | None = None,
-                        reference: dict | None = None, timestamp: str = "") -> dict:
+                        ours: dict[str, Path] | None = None, reference: dict | None = None, timestamp: str = "") -> dict:
     """The published layout (timestamp as given), plus ``dge_gene_validation`` (ours) where the release
-    has DESeq2 tables."""
+    has DESeq2 tables and ``top_genes_source`` (ours: the SHAP file each tissue's gene block read)."""
     reference = reference or load_reference()
     pathways = {}
     for tissue, ref in reference["pathways"].items():
         nes = tissue_mean_nes(fgsea_hallmark_files(release_dir, tissue))
         if nes:
             pathways[tissue] = validate_pathways(nes, ref)
-    genes = gene_validation_block(reference, shap_dir)
+    sources = shap_sources(reference, shap_dir, ours)
+    genes = gene_validation_block(reference, sources)
     symbol_path = Path(release_dir) / "processed" / "ensembl_symbol_map.csv"
     dge = {}
     if symbol_path.exists():
@@ -190,4 +212,4 @@ def cell2020_validation(release_dir: Path | str, *, shap_dir: Path | str | None 
                 dge[tissue] = dge_gene_validation(files, ref["genes"], symbol_map)
     return {"timestamp": timestamp, "description": DESCRIPTION, "references": reference["references"],
             "pathway_validation": pathways, "gene_validation": genes, "summary": summary(pathways, genes),
-            "dge_gene_validation": dge}
+            "dge_gene_validation": dge, "top_genes_source": sources}

@@ -33,6 +33,12 @@ is shown (``seed_vs_strict``):
    and gives tied genes the same rank (1 + the number of genes with a larger mean |SHAP|).
 3. A pooled Flight - Ground difference mixes missions (their batch effects weigh by each mission's
    share of Flight and Ground samples). Strict averages the per-mission differences.
+
+XGBoost (``A{n}_shap_xgb.json``, ours: the seed's ``shap_analysis.py`` offers ``--model rf|lr`` only, so
+it published no XGBoost SHAP; the name is its ``{task_id}_shap_{model}.json``): the same per-fold /
+post-processing path with the XGBoost of SPEC §6 (``classifiers``, seed 42) on the same float32 inputs;
+TreeExplainer's values are in log-odds (the RF's in P(Flight)), so the two models' mean |SHAP| are
+compared by rank only (``models_agreement``).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from genebench_assets.science.analyses import interpretability as interp
 from genebench_assets.science.models import classifiers as models
 
 MODEL = "rf"
+MODELS = ("rf", "xgb")  # tree models explained per fold; the directions file follows MODEL's top genes
 TOP_N = 50
 UP, DOWN = "\u2191", "\u2193"
 TARGETS_SOURCE = "GeneLab_benchmark scripts/shap_analysis.py TARGET_GENES (MIT)"
@@ -62,8 +69,9 @@ TARGET_GENES: dict[str, tuple[str, ...]] = {
 }
 
 
-def shap_rf_filename(task_id: str) -> str:
-    return f"{task_id}_shap_{MODEL}.json"
+def shap_filename(task_id: str, model: str = MODEL) -> str:
+    """The seed's name (shap_analysis.py): ``{task_id}_shap_{model}.json``."""
+    return f"{task_id}_shap_{model}.json"
 
 
 def directions_filename(task_id: str) -> str:
@@ -78,11 +86,11 @@ def unique_targets(tissue: str) -> list[str]:
     return list(seen.values())
 
 
-def fold_shap(X_train: pd.DataFrame, y_train, X_test: pd.DataFrame, *, name: str,
+def fold_shap(X_train: pd.DataFrame, y_train, X_test: pd.DataFrame, *, name: str, model: str = MODEL,
               seed: int = models.DEFAULT_SEED) -> pd.Series:
-    """One fold: mean |SHAP| (Flight) per gene of the RF fitted on the fold's training rows, over its
-    test samples; float32 inputs as the seed (the forest itself splits on float32)."""
-    values = interp.tree_shap(X_train.astype(np.float32), y_train, X_test.astype(np.float32), model=MODEL, seed=seed)
+    """One fold: mean |SHAP| (Flight) per gene of the tree model (RF, XGBoost) fitted on the fold's
+    training rows, over its test samples; float32 inputs as the seed (both models split on float32)."""
+    values = interp.tree_shap(X_train.astype(np.float32), y_train, X_test.astype(np.float32), model=model, seed=seed)
     return values.rename(name)
 
 
@@ -177,14 +185,16 @@ def directions_document(shap_doc: dict, deltas: pd.Series, tissue: str) -> list[
 
 
 def gene_shap_result(per_fold: list[pd.Series], *, expression: pd.DataFrame, missions: dict[str, pd.Series],
-                     symbols: dict, task_id: str, tissue: str, protocol: str, top_n: int = TOP_N) -> dict:
-    """Everything the asset writes: both published documents under ``protocol``, the per-fold values
-    of the top genes, the rank agreement across folds, and what the strict fixes change here."""
+                     symbols: dict, task_id: str, tissue: str, protocol: str, top_n: int = TOP_N,
+                     model: str = MODEL) -> dict:
+    """Everything the asset writes for one model: ``A{n}_shap_{model}.json`` (``shap_doc``) and the
+    directions of its top genes under ``protocol``, the per-fold values of the top genes, the rank
+    agreement across folds, and what the strict fixes change here."""
     docs = {}
     for p in ("seed", "strict"):
         frame, ranked = ranked_mean(per_fold, protocol=p)
         doc = shap_rf_document(ranked, task_id=task_id, tissue=tissue, n_folds=len(per_fold), symbols=symbols,
-                               protocol=p, top_n=top_n)
+                               protocol=p, top_n=top_n, model=model)
         deltas = expression_deltas(expression, [e["ensembl"] for e in doc["top_genes"].values()], missions, protocol=p)
         docs[p] = (frame, ranked, doc, deltas, directions_document(doc, deltas["delta"], tissue))
     frame, ranked, doc, deltas, directions = docs[protocol]
@@ -193,7 +203,7 @@ def gene_shap_result(per_fold: list[pd.Series], *, expression: pd.DataFrame, mis
     agreement = {**interp.rank_agreement(frame, top=10),
                  f"top{top_n}_overlap": interp.rank_agreement(frame, top=top_n)[f"top{top_n}_overlap"]}
     return {
-        "shap_rf": doc, "directions": directions,
+        "model": model, "shap_doc": doc, "directions": directions,
         "per_fold_top": {str(f): {g: float(frame.loc[f, g]) for g in top_ids} for f in frame.index},
         "per_mission_delta": {g: {m: (None if np.isnan(v) else float(v)) for m, v in deltas.loc[g, list(missions)].items()}
                               for g in top_ids},
@@ -209,6 +219,20 @@ def gene_shap_result(per_fold: list[pd.Series], *, expression: pd.DataFrame, mis
                                 if r["gene"] == s["gene"] and r["direction"] != s["direction"]],
         },
     }
+
+
+def models_agreement(per_fold_by_model: dict[str, list[pd.Series]], *, top_n: int = TOP_N) -> dict:
+    """How far the models agree on the genes: Spearman of their mean |SHAP| over folds (genes of every
+    model's folds, 0 where a model's folds lack one) and the overlap of their top 10 / top ``top_n``.
+    By rank only: RF explains P(Flight), XGBoost log-odds."""
+    means = pd.DataFrame({m: ranked_mean(folds, protocol="strict")[1] for m, folds in per_fold_by_model.items()}).T
+    means = means.fillna(0.0)
+    out = {**interp.rank_agreement(means, top=10), f"top{top_n}_overlap": interp.rank_agreement(means, top=top_n)[f"top{top_n}_overlap"]}
+    out["models"] = list(per_fold_by_model)
+    out.pop("n_folds")
+    if "n_constant_folds" in out:
+        out["n_constant_models"] = out.pop("n_constant_folds")
+    return out
 
 
 def _duplicates(labels: list[str]) -> set[str]:

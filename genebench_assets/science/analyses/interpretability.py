@@ -65,17 +65,28 @@ def coefficient_summary(coefs: pd.DataFrame, *, task: str, db: str, model_label:
 
 def rank_agreement(per_fold: pd.DataFrame, *, top: int = 10) -> dict:
     """How consistent the folds are: mean / min pairwise Spearman of the per-fold values and the mean
-    overlap of their top-``top`` features by magnitude."""
+    overlap of their top-``top`` features by magnitude. A fold whose values are all equal (e.g. a tree
+    model that made no split: every |SHAP| 0) has no ranking: its pairs are left out of the Spearman
+    (``None`` when no pair is left, ``n_constant_folds`` says how many), and a feature of value 0 is
+    never among a fold's top (the order of tied zeros is arbitrary)."""
     from scipy.stats import spearmanr
 
     pairs = list(itertools.combinations(per_fold.index, 2))
+    constant = [f for f in per_fold.index if per_fold.loc[f].nunique() <= 1]
+    out = {"n_folds": len(per_fold), "mean_spearman": None, "min_spearman": None, f"top{top}_overlap": None}
+    if constant:
+        out["n_constant_folds"] = len(constant)
     if not pairs:
-        return {"n_folds": len(per_fold), "mean_spearman": None, "min_spearman": None, f"top{top}_overlap": None}
-    rhos = [float(spearmanr(per_fold.loc[a], per_fold.loc[b])[0]) for a, b in pairs]
-    tops = {f: set(per_fold.loc[f].abs().nlargest(top).index) for f in per_fold.index}
+        return out
+    rhos = [float(spearmanr(per_fold.loc[a], per_fold.loc[b])[0]) for a, b in pairs
+            if a not in constant and b not in constant]
+    magnitude = per_fold.abs()
+    tops = {f: set(magnitude.loc[f][magnitude.loc[f] > 0].nlargest(top).index) for f in per_fold.index}
     overlap = [len(tops[a] & tops[b]) / top for a, b in pairs]
-    return {"n_folds": len(per_fold), "mean_spearman": float(np.mean(rhos)), "min_spearman": float(np.min(rhos)),
-            f"top{top}_overlap": float(np.mean(overlap))}
+    if rhos:
+        out.update(mean_spearman=float(np.mean(rhos)), min_spearman=float(np.min(rhos)))
+    out[f"top{top}_overlap"] = float(np.mean(overlap))
+    return out
 
 
 def tree_shap(X_train: pd.DataFrame, y_train, X_explain: pd.DataFrame, *, model: str = "rf",

@@ -1,8 +1,9 @@
 """Gene-level SHAP through the real graph (demo, 6,000 genes, thymus MHU-2 / RR-9 with the RR-23 holdout).
 
-- Clean, in both protocols: gene_shap writes A4_shap_rf.json and A4_shap_directions.json in the published
-  layout (compared key by key with the published files), from the protocol's lomo_folds; the numbers are
-  the RF TreeExplainer SHAP of each LOMO fold (recomputed here) and the Flight - Ground log2 differences.
+- Clean, in both protocols: gene_shap writes A4_shap_rf.json, A4_shap_xgb.json (ours, the RF file's layout)
+  and A4_shap_directions.json in the published layout (compared key by key with the published files), from
+  the protocol's lomo_folds; the numbers are the RF / XGBoost TreeExplainer SHAP of each LOMO fold
+  (recomputed here) and the Flight - Ground log2 differences.
 - Planted fault: lomo_folds plan the model fit on test samples too, its blocking leakage check fails, and
   a later run of gene_shap is refused in one line (no file, no materialization)."""
 
@@ -22,6 +23,7 @@ from genebench_assets_tests.defs.demo_graph import check_results, cloned_graph
 from genebench_assets_tests.defs.gating.refusals import assert_refused, plant_model_fit_on_test_samples
 
 FILES = ("A4_shap_rf.json", "A4_shap_directions.json")
+XGB_FILE = "A4_shap_xgb.json"
 
 
 def graph_at(root, protocol="strict"):
@@ -57,6 +59,10 @@ def test_gene_shap_in_the_published_layout(baseline, tmp_path, protocol):
         symbols = read_symbol_map(g.source.demo_root(g.settings.data_dir) / "gene_sets" / "demo_symbol_map.csv").to_dict()
         assert list(rf["top_genes"]) == [symbols.get(e["ensembl"], e["ensembl"]) for e in rf["top_genes"].values()]
         assert [d["gene"] for d in directions] == list(rf["top_genes"])
+        xgb = json.loads(published_file(store, "thymus", XGB_FILE).read_text())
+        assert gs.layout_differences(xgb, rf) == [] and (xgb["model"], xgb["n_folds"], len(xgb["top_genes"])) == ("xgb", 2, 50)
+        assert set(detail["files"]) == {*FILES, XGB_FILE} and set(detail["models"]) == {"rf", "xgb"}
+        assert detail["models_agreement"]["models"] == ["rf", "xgb"]
         # the numbers: each LOMO fold's SHAP recomputed from the stored folds and the promoted expression
         folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", "thymus") if not d.get("holdout")]
         assert [f.test_mission for f in folds] == ["MHU-2", "RR-9"]
@@ -64,12 +70,15 @@ def test_gene_shap_in_the_published_layout(baseline, tmp_path, protocol):
         for fold in folds:
             X_train, y_train, X_test = fold_matrices(fold, expression)
             X_train, y_train = model_fit_rows(fold, X_train, y_train)
-            shap = gs.fold_shap(X_train, y_train, X_test, name=fold.test_mission)
-            stored = detail["per_fold_top"][fold.test_mission]
-            assert stored == {gene: float(shap.get(gene, 0.0)) for gene in stored}
-        for e in rf["top_genes"].values():
-            assert e["mean_abs_shap"] == pytest.approx(np.mean([detail["per_fold_top"][m][e["ensembl"]] for m in ("MHU-2", "RR-9")]),
-                                                       rel=1e-12)
+            for model in ("rf", "xgb"):
+                shap = gs.fold_shap(X_train, y_train, X_test, name=fold.test_mission, model=model)
+                stored = detail["models"][model]["per_fold_top"][fold.test_mission]
+                assert stored == {gene: float(shap.get(gene, 0.0)) for gene in stored}
+        for model, doc in (("rf", rf), ("xgb", xgb)):
+            per_fold = detail["models"][model]["per_fold_top"]
+            for e in doc["top_genes"].values():
+                assert e["mean_abs_shap"] == pytest.approx(np.mean([per_fold[m][e["ensembl"]] for m in ("MHU-2", "RR-9")]),
+                                                           rel=1e-12 if model == "rf" else 1e-6)  # XGBoost: float32
         top = next(iter(rf["top_genes"].values()))["ensembl"]
         diffs = {}
         for fold in folds:
@@ -82,12 +91,17 @@ def test_gene_shap_in_the_published_layout(baseline, tmp_path, protocol):
                     else np.mean(list(diffs.values())))
         assert directions[0]["delta"] == round(expected, 2)
         assert directions[0]["direction"] == ("\u2191" if expected > 0 else "\u2193")
-        assert detail["per_mission_delta"][top] == pytest.approx(diffs)
+        assert detail["models"]["rf"]["per_mission_delta"][top] == pytest.approx(diffs)
         mat = g.instance.fetch_materializations(dg.AssetKey("gene_shap"), limit=1).records[0].asset_materialization
         md = mat.metadata
         assert {"provenance", "top_features", "top_features_plot", "rank_agreement_mean_spearman",
-                "rank_agreement_top10_overlap", "seed_vs_strict"} <= set(md)
+                "rank_agreement_top10_overlap", "seed_vs_strict", "xgb_top_features", "xgb_top_features_plot",
+                "xgb_rank_agreement_mean_spearman", "rf_vs_xgb_mean_spearman", f"file_{XGB_FILE}"} <= set(md)
         assert "data:image/png;base64," in md["top_features_plot"].value
+        assert "data:image/png;base64," in md["xgb_top_features_plot"].value
+        # the recorded data version is the files' on disk (what readers of gene_shap compare through the gate)
+        from genebench_assets.defs.analyses.gene_shap import gene_shap_version
+        assert mat.tags["dagster/data_version"] == gene_shap_version(store, "thymus")
 
 
 def test_a_later_run_refuses_folds_whose_leakage_check_failed(baseline, tmp_path, monkeypatch):
@@ -101,7 +115,7 @@ def test_a_later_run_refuses_folds_whose_leakage_check_failed(baseline, tmp_path
         assert_refused(later, "gene_shap", "lomo_folds", "thymus", check)
         store = g.settings.table_store()
         assert not store.exists("gene_shap", "thymus", ext="json")
-        assert not any(published_file(store, "thymus", name).exists() for name in FILES)
+        assert not any(published_file(store, "thymus", name).exists() for name in (*FILES, XGB_FILE))
         assert not g.instance.fetch_materializations(dg.AssetKey("gene_shap"), limit=1).records
         # The other new readers of lomo_folds (J3, the ISS-only variant) refuse the same folds, writing nothing.
         for reader in ("batch_corrected_features", "a1_iss_only_results"):

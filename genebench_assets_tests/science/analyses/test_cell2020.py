@@ -21,7 +21,10 @@ def test_reproduces_the_published_file_exactly():
     ours = cell2020.cell2020_validation(shared_path("genelab_release"), shap_dir=published_path("genelab_evaluation"),
                                         timestamp=published["timestamp"])
     extra = ours.pop("dge_gene_validation")
+    sources = ours.pop("top_genes_source")
     assert list(ours) == list(published)
+    assert {t: v["source"] for t, v in sources.items()} == {
+        "liver": "shap_dir", "gastrocnemius": "shap_dir", "thymus": "shap_dir", "kidney": "absent", "eye": "absent"}
     assert compare_to_published(ours, published, ignore=()) == []
     assert set(extra) == {"liver", "thymus"}  # the release's DESeq2 tissues
 
@@ -33,6 +36,34 @@ def test_without_shap_files_the_gene_block_says_so_and_the_pathway_block_is_unch
     assert compare_to_published(ours["pathway_validation"], published["pathway_validation"], ignore=()) == []
     assert "gene_mean_overlap" not in ours["summary"]
     assert ours["summary"]["pathway_mean_concordance"] == published["summary"]["pathway_mean_concordance"]
+
+
+def test_our_top_genes_come_first_and_are_overlapped_with_the_reference(tmp_path):
+    """gene_shap's file of a tissue (ours) takes the place of the folder's; planted top genes: two thymus
+    reference genes (one in another case) at ranks 3 and 50, a non-reference gene elsewhere."""
+    ranked = [f"Simg{i:05d}" for i in range(50)]
+    ranked[2], ranked[49] = "TOP2A", "Ccnb1"
+    ours_file = tmp_path / "ours" / "A4_shap_rf.json"
+    ours_file.parent.mkdir()
+    ours_file.write_text(json.dumps({"task_id": "A4", "top_genes": {g: {"ensembl": f"E{i}", "mean_abs_shap": 1.0 / (i + 1)}
+                                                                    for i, g in enumerate(ranked)}}))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for task in ("A1", "A4"):  # the published files in the folder: A4's is overridden by ours, A1's is read
+        (folder / f"{task}_shap_rf.json").write_text(published_path("genelab_evaluation", f"{task}_shap_rf.json").read_text())
+    out = cell2020.cell2020_validation(shared_path("genelab_release"), shap_dir=folder, ours={"thymus": ours_file})
+    thymus = out["gene_validation"]["thymus"]
+    assert [(g["gene"], g["shap_rank"]) for g in thymus["found_genes"]] == [("Ccnb1", 50), ("Top2a", 3)]
+    assert thymus["n_reference_genes"] == 5 and thymus["overlap_rate"] == 0.4
+    assert thymus["shap_top10"] == ranked[:10]
+    assert [g["gene"] for g in thymus["not_found_genes"]] == ["Cdk1", "Mki67", "Foxn1"]
+    assert out["top_genes_source"]["thymus"] == {"source": "gene_shap", "file": str(ours_file)}
+    assert out["top_genes_source"]["liver"]["source"] == "shap_dir"
+    assert out["gene_validation"]["liver"] == _published()["gene_validation"]["liver"]
+    assert out["gene_validation"]["eye"]["status"] == "NO_SHAP_DATA"
+    # the summary averages over the tissues that have top genes (liver from the folder, thymus ours)
+    assert out["summary"]["gene_n_tissues"] == 2
+    assert out["summary"]["gene_mean_overlap"] == round((out["gene_validation"]["liver"]["overlap_rate"] + 0.4) / 2, 3)
 
 
 def test_reference_lists_carry_their_source():

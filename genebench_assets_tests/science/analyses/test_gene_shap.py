@@ -36,7 +36,7 @@ def tie_groups(top_genes: dict) -> list[set]:
 
 @pytest.mark.parametrize("task_id", PUBLISHED_SHAP)
 def test_published_shap_rf_rebuilt_from_its_own_numbers(task_id, symbols):
-    published = _published(gs.shap_rf_filename(task_id))
+    published = _published(gs.shap_filename(task_id))
     # the published ranking as one fold's mean |SHAP| (its genes are Ensembl ids)
     ranked = pd.Series({e["ensembl"]: e["mean_abs_shap"] for e in published["top_genes"].values()})
     assert all(re.fullmatch(r"ENSMUSG\d{11}", g) for g in ranked.index)
@@ -88,6 +88,45 @@ def test_fold_shap_is_the_seed_computation():
     np.testing.assert_array_equal(ours.to_numpy(), np.mean(np.abs(sv), axis=0))
 
 
+def test_fold_shap_xgb_is_tree_explainer_on_the_spec_xgboost():
+    """XGBoost (ours; the seed's shap_analysis.py had rf / lr only): the classifiers' XGBClassifier of SPEC §6
+    (200 trees, depth 3, subsample 0.7, lr 0.1, seed 42) on float32 train_X, TreeExplainer (log-odds) on
+    float32 test_X, mean |SHAP| per gene; the same post-processing gives A{n}_shap_xgb.json."""
+    import shap
+    from xgboost import XGBClassifier
+
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(30, 40)), columns=[f"ENSMUSG{i:011d}" for i in range(40)])
+    y = pd.Series((X.iloc[:, 7] + 0.3 * rng.normal(size=30) > 0).astype(float))
+    X_train, y_train, X_test = X.iloc[:20], y.iloc[:20], X.iloc[20:]
+    ours = gs.fold_shap(X_train, y_train, X_test, name="M1", model="xgb")
+    xgb = XGBClassifier(n_estimators=200, max_depth=3, subsample=0.7, learning_rate=0.1, eval_metric="logloss",
+                        random_state=42, n_jobs=1).fit(X_train.to_numpy(np.float32), y_train.to_numpy().astype(int))
+    sv = np.asarray(shap.TreeExplainer(xgb).shap_values(X_test.to_numpy(np.float32)))
+    assert sv.shape == X_test.shape  # one output: log-odds of Flight
+    assert ours.name == "M1" and ours.idxmax() == X.columns[7]
+    np.testing.assert_allclose(ours.to_numpy(), np.mean(np.abs(sv), axis=0), rtol=1e-6)
+    doc = gs.shap_rf_document(gs.ranked_mean([ours], protocol="seed")[1], task_id="A4", tissue="thymus", n_folds=1,
+                              symbols={}, protocol="seed", model="xgb")
+    assert gs.shap_filename("A4", "xgb") == "A4_shap_xgb.json" and doc["model"] == "xgb"
+    assert gs.layout_differences(doc, _published("A4_shap_rf.json")) == []  # the RF file's layout
+
+
+def test_models_agreement_on_planted_rankings():
+    genes = [f"g{i:02d}" for i in range(60)]
+    rf = [pd.Series(np.arange(60, 0, -1, dtype=float), index=genes, name="M1")]
+    same = [pd.Series(np.arange(60, 0, -1, dtype=float) / 100, index=genes, name="M1")]  # other scale, same ranks
+    reversed_ = [pd.Series(np.arange(1, 61, dtype=float), index=genes, name="M1")]
+    agree = gs.models_agreement({"rf": rf, "xgb": same})
+    assert agree["models"] == ["rf", "xgb"] and agree["mean_spearman"] == pytest.approx(1.0)
+    assert agree["top10_overlap"] == 1.0 and agree["top50_overlap"] == 1.0
+    opposite = gs.models_agreement({"rf": rf, "xgb": reversed_})
+    assert opposite["mean_spearman"] == pytest.approx(-1.0) and opposite["top10_overlap"] == 0.0
+    # a gene only one model's folds have counts 0 for the other
+    partial = gs.models_agreement({"rf": rf, "xgb": [same[0].iloc[:30]]})
+    assert partial["top10_overlap"] == 1.0 and partial["mean_spearman"] < 1.0
+
+
 def test_union_of_fold_genes_counts_zero_and_ties_in_strict():
     a = pd.Series({"g1": 0.3, "g2": 0.1, "g3": 0.0}, name="M1")
     b = pd.Series({"g1": 0.1, "g4": 0.2}, name="M2")  # g2, g3 absent from M2's features: 0 there
@@ -137,9 +176,28 @@ def test_result_reports_both_protocols_post_processing():
                 "M3": pd.Series({"e": 1.0, "f": 0.0})}
     out = gs.gene_shap_result(per_fold, expression=expr, missions=missions, symbols={genes[0]: "Rag1"},
                               task_id="A4", tissue="thymus", protocol="strict")
-    assert len(out["shap_rf"]["top_genes"]) == 50 and len(out["directions"]) == 50
+    assert len(out["shap_doc"]["top_genes"]) == 50 and len(out["directions"]) == 50
     assert set(out["rank_agreement"]) == {"n_folds", "mean_spearman", "min_spearman", "top10_overlap", "top50_overlap"}
     assert set(out["per_fold_top"]) == {"M1", "M2", "M3"} and out["n_genes_ranked"] == 60
     assert set(out["seed_vs_strict"]) == {"top_genes_entries", "symbol_collisions", "target_ranks", "direction_flips"}
-    top = next(iter(out["shap_rf"]["top_genes"].values()))
+    top = next(iter(out["shap_doc"]["top_genes"].values()))
     assert top["mean_abs_shap"] == pytest.approx(np.mean([out["per_fold_top"][m][top["ensembl"]] for m in missions]))
+
+
+def test_published_a4_deltas_are_not_the_release_deseq2_log2fc():
+    """What the release can say about A4_shap_directions' `delta` (its code is not in the seed's repository):
+    it is not DESeq2's log2FC, neither one mission's nor their mean (1 of 48 genes equal to 2 decimals), yet it
+    follows their mean closely (Pearson 0.98, sign 47 of 48): a Flight - Ground log2 difference over the task's
+    missions, whose expression (and MHU-1's DESeq2 table) the release does not ship, so its exact definition
+    (pooled or per mission, which samples) stays unverified."""
+    shap_rf, published = _published("A4_shap_rf.json"), _published("A4_shap_directions.json")
+    ids = [e["ensembl"] for e in shap_rf["top_genes"].values()]
+    delta = pd.Series([d["delta"] for d in published], index=ids)
+    dge = pd.DataFrame({m: pd.read_csv(shared_path("genelab_release", "processed", "dge", "thymus", f"{m}_deseq2_dge.csv"))
+                        .set_index("ENSEMBL")["log2FC"] for m in ("MHU-2", "RR-6", "RR-9")}).reindex(ids)
+    mean = dge.mean(axis=1).dropna()
+    assert len(mean) == 48 and int((mean.round(2) == delta[mean.index]).sum()) == 1
+    assert all(int((dge[m].dropna().round(2) == delta[dge[m].dropna().index]).sum()) == 0 for m in dge)
+    assert int((np.sign(mean) == np.sign(delta[mean.index])).sum()) == 47
+    assert np.corrcoef(mean, delta[mean.index])[0, 1] > 0.98
+    assert [sum(d["direction"] == s for d in published) for s in (gs.DOWN, gs.UP)] == [34, 16]  # PHASE1_RESULTS.md

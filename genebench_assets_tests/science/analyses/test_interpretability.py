@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from genebench_assets.science.analyses import interpretability as interp
 from genebench_assets.science.release import pathway_lomo
@@ -42,6 +43,18 @@ def test_rank_agreement_and_summary_layout():
     assert summary["model"] == "PCA-LR pathway KEGG"
     assert [p["pathway"] for p in summary["pathways"]] == ["a", "b", "c"]
     assert summary["pathways"][1] == {"pathway": "b", "mean_coef": -1.25, "abs_mean_coef": 1.25}
+
+
+def test_rank_agreement_leaves_out_a_fold_without_ranking():
+    """A tree model that made no split in a fold (every |SHAP| 0, as XGBoost on the demo's smallest fold):
+    no Spearman with it (NaN otherwise), and its tied zeros are not a top."""
+    per_fold = pd.DataFrame({"a": [3.0, 1.0, 0.0], "b": [1.0, 1.5, 0.0], "c": [0.0, 0.2, 0.0]}, index=["f1", "f2", "f3"])
+    agreement = interp.rank_agreement(per_fold, top=2)
+    assert agreement["n_constant_folds"] == 1
+    assert agreement["mean_spearman"] == agreement["min_spearman"] == pytest.approx(0.5)  # f1 vs f2 only
+    assert agreement["top2_overlap"] == pytest.approx((1.0 + 0.0 + 0.0) / 3)  # f3 has no top gene
+    only_constant = interp.rank_agreement(per_fold.loc[["f1", "f3"]], top=2)
+    assert only_constant["mean_spearman"] is None and only_constant["top2_overlap"] == 0.0
 
 
 def test_top_features_plot_is_a_png():
