@@ -4,8 +4,8 @@
 
 Materializes the demo tissue once (in-process, temporary directory), then model_predictions (genes) with
 the built-in `rf` (SPEC §6 RandomForest) and with the same RandomForest as a plug-in, in turn, `--repeats`
-times each: as a plug-in receiving DataFrames (`rf_plugin=plugin_overhead:make_rf`, the default input) and
-as one receiving float64 arrays like the built-ins (`make_rf_array`, `genebench_input = "array"`).
+times each: as a plug-in receiving float64 arrays like the built-ins (`rf_plugin=plugin_overhead:make_rf`, the
+default input) and as one receiving DataFrames (`make_rf_frame`, `genebench_input = "frame"`).
 
 Per variant it prints the median wall time of the run, the fits' CPU seconds (model_predictions' `fit_cost`
 metadata: fit + predict in the fit workers, positive control included), the label-blindness probe's CPU
@@ -39,12 +39,12 @@ def make_rf(seed: int = 42):
                                   random_state=seed, n_jobs=1)
 
 
-def make_rf_array(seed: int = 42):
-    """The same RandomForest, fed float64 arrays (what the built-ins fit on) instead of DataFrames."""
+def make_rf_frame(seed: int = 42):
+    """The same RandomForest, fed DataFrames (feature ids as columns) instead of float64 arrays."""
     return make_rf(seed)
 
 
-make_rf_array.genebench_input = "array"
+make_rf_frame.genebench_input = "frame"
 
 BUILT_IN = "built-in rf"
 
@@ -83,8 +83,8 @@ def main(argv=None) -> int:
         variants = {
             BUILT_IN: ModelSettings(models=["rf"], feature_sets=["genes"], n_jobs=args.jobs, model_specs=[],
                                     entry_points=False),
-            "plug-in rf, DataFrame": plugin("rf_plugin=plugin_overhead:make_rf"),
-            "plug-in rf, arrays": plugin("rf_plugin=plugin_overhead:make_rf_array"),
+            "plug-in rf, arrays (default)": plugin("rf_plugin=plugin_overhead:make_rf"),
+            "plug-in rf, DataFrame": plugin("rf_plugin=plugin_overhead:make_rf_frame"),
         }
         runs: dict[str, list[dict]] = {name: [] for name in variants}
         scores, fits = {}, None
@@ -104,10 +104,10 @@ def main(argv=None) -> int:
                 preds = store.read_frame("model_predictions", args.tissue)
                 scores[name] = preds.assign(model=preds["model"].str.replace("rf_plugin", "rf")).reset_index(drop=True)
         print(f"\n{fits} fits per model (+ positive control) on {args.jobs} processes, {args.repeats} repeats; medians:")
-        print(f"{'variant':22s} {'wall s':>7s} {'fit CPU s':>10s} {'probe CPU s':>12s} {'peak MB':>8s}  same scores")
+        print(f"{'variant':28s} {'wall s':>7s} {'fit CPU s':>10s} {'probe CPU s':>12s} {'peak MB':>8s}  same scores")
         for name, rs in runs.items():
             same = scores[name].equals(scores[BUILT_IN])
-            print(f"{name:22s} {statistics.median(r['wall'] for r in rs):7.2f} {statistics.median(r['cpu'] for r in rs):10.3f} "
+            print(f"{name:28s} {statistics.median(r['wall'] for r in rs):7.2f} {statistics.median(r['cpu'] for r in rs):10.3f} "
                   f"{statistics.median(r['probe'] for r in rs):12.3f} {statistics.median(r['peak'] for r in rs):8.0f}  {same}")
         base = runs[BUILT_IN]
         print("ratio plug-in / built-in, paired by repeat: min / median / max")
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
             fit = [r["cpu"] / b["cpu"] for r, b in zip(rs, base)]
             with_probe = [(r["cpu"] + r["probe"]) / b["cpu"] for r, b in zip(rs, base)]
             wall = [r["wall"] / b["wall"] for r, b in zip(rs, base)]
-            print(f"  {name:22s} fit CPU {_spread(fit)}; fit + probe CPU {_spread(with_probe)}; wall {_spread(wall)}")
+            print(f"  {name:28s} fit CPU {_spread(fit)}; fit + probe CPU {_spread(with_probe)}; wall {_spread(wall)}")
         g.instance.dispose()
     return 0
 

@@ -8,12 +8,13 @@ A plug-in is named by a spec ``NAME=MODULE:FACTORY`` (``--model-spec`` on ``gene
 
 - Fit workers receive the spec string, never the object (it must cross a spawn boundary), and import it
   there (``fit_plugin``).
-- What the plug-in sees: training features (DataFrame, feature names as columns) with training labels,
-  and test features WITHOUT labels whose index is the row position (no sample id to look a label up by).
-  A factory (function or class) with the attribute ``genebench_input = "array"`` gets float64 numpy arrays
-  instead, exactly what the built-ins fit on: scikit-learn validates a DataFrame column by column on every
-  ``fit`` / ``predict_proba`` (about 3 us a column), which on thousands of genes is ~10% of a small
-  RandomForest fit (benchmarks/plugin_overhead.py).
+- What the plug-in sees: training features with training labels, and test features WITHOUT labels, as
+  float64 numpy arrays (samples x features, the fold's feature order): exactly what the built-ins fit on,
+  so a plug-in costs what the same estimator costs as a built-in (benchmarks/plugin_overhead.py). A factory
+  (function or class) with the attribute ``genebench_input = "frame"`` gets DataFrames instead (feature
+  ids as columns; the test frame's index is the row position, no sample id to look a label up by), at
+  scikit-learn's price for them: it validates a DataFrame column by column on every ``fit`` /
+  ``predict_proba`` (about 3 us a column, ~10% of a small RandomForest fit on thousands of genes).
 - Its output is checked after ``predict_proba``: one score per test row, finite, within [0, 1]; any
   problem is a ``PluginError`` whose text is one line.
 - Code version: sha256 of the factory module's source plus its distribution's version
@@ -39,9 +40,10 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 # Prefix of a model_predictions task name that runs a plug-in (the worker imports the spec after it).
 PLUGIN_PREFIX = "plugin:"
-# A factory attribute choosing what the plug-in's fit / predict_proba receive: "frame" (default) or "array".
+# A factory attribute choosing what the plug-in's fit / predict_proba receive: "array" (default, what the
+# built-ins fit on) or "frame" (DataFrames with the feature ids as columns).
 INPUT_ATTRIBUTE = "genebench_input"
-INPUT_FORMATS = ("frame", "array")
+INPUT_FORMATS = ("array", "frame")
 
 
 class PluginError(Exception):
@@ -201,17 +203,17 @@ def _on_alarm(signum, frame):
 
 
 def input_format(factory) -> str:
-    """``factory.genebench_input`` ("frame" when absent); another value is a one-line PluginError."""
-    fmt = getattr(factory, INPUT_ATTRIBUTE, "frame")
+    """``factory.genebench_input`` ("array" when absent); another value is a one-line PluginError."""
+    fmt = getattr(factory, INPUT_ATTRIBUTE, "array")
     if fmt not in INPUT_FORMATS:
         raise PluginError(f"{INPUT_ATTRIBUTE} = {str(fmt)[:40]!r}: expected one of {', '.join(INPUT_FORMATS)}")
     return fmt
 
 
 def _model_inputs(X_train, X_test, fmt: str):
-    """(train, test) as the plug-in receives them, without copying the feature values: row positions as the
-    index (no sample id), the training frame's column Index object shared by the test frame; or float64
-    arrays (fmt "array")."""
+    """(train, test) as the plug-in receives them: float64 arrays (fmt "array"); or DataFrames (fmt "frame")
+    without copying the feature values, row positions as the index (no sample id), the training frame's
+    column Index object shared by the test frame."""
     import numpy as np
     import pandas as pd
 
@@ -240,8 +242,8 @@ def fit_plugin(spec: str, X_train, y_train, X_test, seed: int, timeout: float | 
                probe_seed: int | None = None, *, cost: dict | None = None):
     """P(Flight) of each row of X_test from the plug-in named by `spec`, validated.
 
-    X_train / X_test: DataFrames (features as columns); the test frame's index is replaced by the row
-    position and no label is passed with it (``genebench_input = "array"`` on the factory: float64 arrays).
+    X_train / X_test: the fold's features; the plug-in receives float64 arrays, no label with the test rows
+    (``genebench_input = "frame"`` on the factory: DataFrames, the test frame indexed by row position).
     `timeout` (seconds): SIGALRM in this (worker) process interrupts a fit that runs longer; the pool kills a
     worker that does not react (fit_pool).
 

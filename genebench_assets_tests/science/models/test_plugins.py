@@ -63,12 +63,12 @@ class Seen(Const):
         return super().predict_proba(X)
 def seen():
     return Seen(0.5)
-def seen_array():
+def seen_frame():
     return Seen(0.5)
-seen_array.genebench_input = "array"
-def good_array(seed=42):
+seen_frame.genebench_input = "frame"
+def good_frame(seed=42):
     return good(seed)
-good_array.genebench_input = "array"
+good_frame.genebench_input = "frame"
 def bad_input():
     return Seen(0.5)
 bad_input.genebench_input = "tensor"
@@ -189,30 +189,30 @@ def test_entry_points_of_group_genebench_models_are_plugins(monkeypatch):
     assert [p.name for p in configured_specs([], entry_points=False)] == []
 
 
-def test_a_plugin_gets_frames_sharing_one_column_index_or_float_arrays_when_it_asks(module):
-    """Input (issue 20, cost): DataFrames by default, the test frame indexed by row position and sharing the training
-    frame's column Index object; float64 arrays, what the built-ins fit on, for a factory with
-    genebench_input = "array" (same scores); another value is a one-line error."""
+def test_a_plugin_gets_float_arrays_or_frames_sharing_one_column_index_when_it_asks(module):
+    """Input (issue 20, cost): float64 arrays by default, what the built-ins fit on; DataFrames for a factory
+    with genebench_input = "frame", the test frame indexed by row position and sharing the training frame's
+    column Index object (same scores); another value is a one-line error."""
     import importlib
 
     name, _ = module
     seen = importlib.import_module(name).SEEN
     X_train, y_train, X_test = data()
     seen.clear()
-    fit_plugin(f"p={name}:seen", X_train, y_train, X_test, 42)
+    fit_plugin(f"p={name}:seen_frame", X_train, y_train, X_test, 42)
     fitted, predicted = seen
     assert isinstance(fitted, pd.DataFrame) and list(fitted.columns) == list(X_train.columns)
     assert isinstance(predicted, pd.DataFrame) and predicted.columns is fitted.columns
     assert list(predicted.index) == list(range(10))  # row positions, no sample id
     np.testing.assert_array_equal(predicted.to_numpy(), X_test.to_numpy())
     seen.clear()
-    fit_plugin(f"p={name}:seen_array", X_train, y_train, X_test, 42)
+    fit_plugin(f"p={name}:seen", X_train, y_train, X_test, 42)
     assert all(isinstance(x, np.ndarray) and x.dtype == np.float64 for x in seen)
     np.testing.assert_array_equal(seen[1], X_test.to_numpy())
-    np.testing.assert_array_equal(fit_plugin(f"p={name}:good_array", X_train, y_train, X_test, 42),
+    np.testing.assert_array_equal(fit_plugin(f"p={name}:good_frame", X_train, y_train, X_test, 42),
                                   fit_plugin(f"p={name}:good", X_train, y_train, X_test, 42))
     out = guarded_fit(f"{PLUGIN_PREFIX}p={name}:bad_input", X_train, y_train, X_test, 42, None)
-    assert out["error"].startswith("genebench_input = 'tensor': expected one of frame, array") and "\n" not in out["error"]
+    assert out["error"].startswith("genebench_input = 'tensor': expected one of array, frame") and "\n" not in out["error"]
 
 
 def test_the_probe_is_counted_apart_from_the_fit(module):
