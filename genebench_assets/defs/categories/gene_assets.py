@@ -13,6 +13,7 @@ from genebench_assets.defs.lineage.code_versions import code_version_of
 from genebench_assets.defs.runtime.partitions import tissue_partitions
 from genebench_assets.defs.runtime.settings import GenebenchSettings
 from genebench_assets.science.categories import condition_prediction, cross_tissue
+from genebench_assets.science.evaluation.over_seeds import result_over_seeds, seed_note
 from genebench_assets.science.markdown_tables import markdown_table
 from genebench_assets.science.models.plugin_scope import skip_note
 from genebench_assets.science.protocols import PROTOCOLS
@@ -20,6 +21,7 @@ from genebench_assets.science.protocols import PROTOCOLS
 GENE_FOLDS = "cross_tissue_gene_folds"
 GENE_TRANSFER = "cross_tissue_gene_transfer"
 METHODS = ("method_a", "method_b")
+SEED_FIELDS = ("auroc", "ci_low", "ci_high", "perm_p")  # each seed's, beside the mean over seeds (--seeds)
 # Upstream assets by key, not by import: `genebench reproduce categories` imports this package on its own,
 # and importing the tissue assets from here would pull the whole benchmark graph into that import.
 LOMO_FOLDS, EVALUATION_SUMMARY = dg.AssetKey("lomo_folds"), dg.AssetKey("evaluation_summary")
@@ -142,6 +144,9 @@ def cross_tissue_gene_transfer(context: dg.AssetExecutionContext) -> dg.Material
     if changed:
         raise dg.Failure(f"{task_id}: {GENE_FOLDS} was built from other study versions of {changed}; re-materialize it")
     doc = {"task_id": task_id, "train_tissue": train.tissue, "test_tissue": test.tissue}
+    # Seeds (issue 20, `--seeds`): each a full fit of every model; one seed (42, the default) writes the file as
+    # before, several the mean ± sd over seeds with each seed's AUROC, CI and p (over_seeds.result_over_seeds).
+    seeds = model_settings.run_seeds()
     results, scores = {}, {}
     for protocol in PROTOCOLS:
         doc[protocol] = {}
@@ -149,8 +154,12 @@ def cross_tissue_gene_transfer(context: dg.AssetExecutionContext) -> dg.Material
             fold = folds[protocol][m]
             doc[protocol][m] = cross_tissue_genes.too_few_genes(fold)
             if doc[protocol][m] is None:
-                scores[(protocol, m, "pca_lr")], info = cross_tissue_genes.fit_scores(fold, train, test)
-                doc[protocol][m] = cross_tissue_genes.evaluate_scores(fold, scores[(protocol, m, "pca_lr")], info=info)
+                per_seed, scores[(protocol, m, "pca_lr")] = [], []
+                for seed in seeds:
+                    fitted, info = cross_tissue_genes.fit_scores(fold, train, test, seed)
+                    per_seed.append({**cross_tissue_genes.evaluate_scores(fold, fitted, info=info), "seed": seed})
+                    scores[(protocol, m, "pca_lr")] += [float(v) for v in fitted]
+                doc[protocol][m] = result_over_seeds(per_seed, "auroc", SEED_FIELDS)
             results[(protocol, m, "pca_lr")] = doc[protocol][m]
     plugin_meta = _c_plugin_fits(context, model_settings, plugins, task_id, folds, train, test, doc, results, scores)
     path = _write(settings, GENE_TRANSFER, task_id, doc)
@@ -176,13 +185,14 @@ def cross_tissue_gene_transfer(context: dg.AssetExecutionContext) -> dg.Material
         task_id=task_id, results=results, scores=scores,
         folds_data_version=sha256_file(result_path(settings, GENE_FOLDS, task_id))[:16],
         code_version=context.assets_def.code_versions_by_key.get(context.asset_key) or "unknown",
-        plugins=plugins, plugin_cost=plugin_meta.pop("_cost", {}), seed=model_settings.seed,
+        plugins=plugins, plugin_cost=plugin_meta.pop("_cost", {}), seeds=seeds,
         source=f"{GENE_TRANSFER} [{task_id}]")
     paths = [write_record(settings.data_dir, r) for r in records]
     return dg.MaterializeResult(
         data_version=dg.DataVersion(versioned_data_version(sha256_file(path), plugins)) if plugins else None,
         metadata={
             "path": str(path), "side_by_side": dg.MetadataValue.md(side_by_side), **plugin_meta,
+            "seeds": dg.MetadataValue.json(seeds),
             "results_records": str(paths[0].parent) if paths else "none",
             **{f"auroc_{m}_{p}": doc[p][m]["auroc"] if doc[p][m]["auroc"] is not None else float("nan")
                for p in PROTOCOLS for m in METHODS}})
@@ -194,37 +204,60 @@ def _c_plugin_fits(context, model_settings, plugins: dict, task_id: str, folds: 
     tissue through the fit workers, scored on the test tissue with the same metrics; into doc["plugins"]
     (only when plug-ins are configured: the file is otherwise as before), `results` and `scores` (for the
     records). Returns the metadata to show (fit cost under "_cost")."""
-    from genebench_assets.defs.models.plugin_fits import PluginFit, plugin_metadata, run_plugin_fits
+    from genebench_assets.defs.models.plugin_fits import (
+        PluginFit, plugin_metadata, positive_control_fit, positive_control_outcome, run_plugin_fits)
     from genebench_assets.science.categories import cross_tissue_genes
+    from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX
 
     if not plugins:
         return {}
+    seeds = model_settings.run_seeds()
     fits, keys = [], []
     for protocol in PROTOCOLS:
         for m in METHODS:
             fold = folds[protocol][m]
             if cross_tissue_genes.too_few_genes(fold) is None:
                 X_train, y_train, X_test = cross_tissue_genes.fold_inputs(fold, train, test)
-                for name in plugins:
-                    fits.append(PluginFit(name, f"fold {task_id}_{m} ({protocol})", X_train, y_train, X_test))
-                    keys.append((protocol, m, name))
+                for seed in seeds:
+                    for name in plugins:
+                        fits.append(PluginFit(name, f"fold {task_id}_{m} ({protocol}{seed_note(seed, seeds)})",
+                                              X_train, y_train, X_test, seed=seed))
+                        keys.append((protocol, m, name, seed))
+    # Positive control (Category A's, issue 20): each plug-in once on a planted-label copy of strict method A (its
+    # gene list never reads a test label), first seed; only that copy reads the test labels, to plant them.
+    control = folds["strict"]["method_a"]
+    if cross_tissue_genes.too_few_genes(control) is None:
+        X_train, y_train, X_test = cross_tissue_genes.fold_inputs(control, train, test)
+        fits += [positive_control_fit(name, f"fold {task_id}_method_a (strict)", X_train, y_train, X_test,
+                                      control["y_test"], seeds[0]) for name in plugins]
     fitted, label_blind, cost = run_plugin_fits(context, model_settings, plugins, fits)
     doc["plugins"] = {name: {"spec": p["spec"], "code_version": p["code_version"],
                              **{protocol: {} for protocol in PROTOCOLS}} for name, p in plugins.items()}
+    controls = {}
+    for name, res in zip(plugins, fitted[len(keys):]):
+        r = cross_tissue_genes.evaluate_scores(control, res["scores"], model=f"{POSITIVE_CONTROL_PREFIX}{name}")
+        doc["plugins"][name]["positive_control"] = {"fold": "strict/method_a", **r}
+        controls[name] = r["auroc"]
+    controls = positive_control_outcome(context, task_id, controls)
     for protocol in PROTOCOLS:
         for m in METHODS:
             for name in plugins:
                 fold = folds[protocol][m]
-                if (protocol, m, name) in keys:
-                    scores[(protocol, m, name)] = fitted[keys.index((protocol, m, name))]["scores"]
-                    r = cross_tissue_genes.evaluate_scores(fold, scores[(protocol, m, name)], model=name)
+                if (protocol, m, name, seeds[0]) in keys:
+                    per_seed, scores[(protocol, m, name)] = [], []
+                    for seed in seeds:
+                        fitted_scores = fitted[keys.index((protocol, m, name, seed))]["scores"]
+                        per_seed.append({**cross_tissue_genes.evaluate_scores(fold, fitted_scores, model=name),
+                                         "seed": seed})
+                        scores[(protocol, m, name)] += [float(v) for v in fitted_scores]
+                    r = result_over_seeds(per_seed, "auroc", SEED_FIELDS)
                 else:
                     r = cross_tissue_genes.too_few_genes(fold, model=name)
                 doc["plugins"][name][protocol][m] = results[(protocol, m, name)] = r
     return {"plugins": dg.MetadataValue.json(plugin_metadata(plugins)), "label_blind": dg.MetadataValue.json(label_blind),
             "plugin_aurocs": dg.MetadataValue.json({n: {p: {m: doc["plugins"][n][p][m]["auroc"] for m in METHODS}
                                                         for p in PROTOCOLS} for n in plugins}),
-            "_cost": cost}
+            "positive_control": dg.MetadataValue.json(controls), "_cost": cost}
 
 
 @dg.asset(

@@ -8,7 +8,10 @@ asset for the fits whose input is a binary classification (science/models/plugin
 - ``run_plugin_fits(context, model_settings, plugins, fits)``: every ``PluginFit`` on fit workers (plug-in code
   never runs in the run process); the first fit of each plug-in also runs the label-blindness probe. Any
   fault ends the run in one line naming model, fold and problem, before the caller writes anything.
-- ``versioned_data_version(sha, plugins)``: a table's data version with the plug-ins' code versions in it."""
+- ``versioned_data_version(sha, plugins)``: a table's data version with the plug-ins' code versions in it.
+- ``positive_control_fit(...)`` / ``positive_control_outcome(aurocs)``: Category A's per-model positive control
+  (science/evaluation/lomo_evaluation.planted_label_copy) for a plug-in on one fold of a B or C task, and what
+  the asset reports of it (AUROC, the minimum, passed)."""
 
 from __future__ import annotations
 
@@ -25,13 +28,15 @@ from genebench_assets.defs.models.resources import ModelSettings
 
 @dataclasses.dataclass(frozen=True)
 class PluginFit:
-    """One plug-in fit: ``where`` names the fold for messages (e.g. ``fold pair_RR-1_RR-5 (genes)``);
-    X_test carries no label (its index is dropped in the worker: rows are positions)."""
+    """One plug-in fit: ``where`` names the fold (and seed) for messages (e.g. ``fold pair_RR-1_RR-5 (genes)``);
+    X_test carries no label (its index is dropped in the worker: rows are positions). ``seed``: one of
+    ``ModelSettings.run_seeds()`` (None: ``model_settings.seed``); each seed is a full run of the fits."""
     name: str
     where: str
     X_train: Any
     y_train: Any
     X_test: Any
+    seed: int | None = None
 
 
 def configured_plugins(model_settings: ModelSettings, reserved=()) -> dict[str, dict]:
@@ -69,22 +74,50 @@ def versioned_data_version(sha: str, plugins: dict[str, dict]) -> str:
     return hashlib.sha256((sha + json.dumps(versions, sort_keys=True)).encode()).hexdigest()[:16]
 
 
+def positive_control_fit(name: str, where: str, X_fit, y_fit, X_test, y_test, seed: int) -> PluginFit:
+    """The plug-in ``name`` on a copy of one fold with label-carrying features planted (as Category A's
+    ``positive_control:<model>``); only this copy reads the test labels, to plant them. Its fit is the plug-in's
+    own fit path (worker, output validation, time limit); it counts in the plug-in's fit cost."""
+    import numpy as np
+
+    from genebench_assets.science.evaluation.lomo_evaluation import planted_label_copy
+
+    Xp_fit, Xp_test = planted_label_copy(X_fit, np.asarray(y_fit), X_test, np.asarray(y_test), seed=seed)
+    return PluginFit(name, f"positive control, {where}", Xp_fit, np.asarray(y_fit), Xp_test, seed=seed)
+
+
+def positive_control_outcome(context, where: str, aurocs: dict[str, float]) -> dict[str, dict]:
+    """Per plug-in: its positive control's AUROC, the minimum every model must reach (Category A's
+    POSITIVE_CONTROL_MIN) and whether it did; a plug-in that cannot find planted label features is broken,
+    which the run log says (``where``: the tissue or task)."""
+    from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_MIN
+
+    out = {name: {"auroc": float(v), "min": POSITIVE_CONTROL_MIN, "passed": bool(v >= POSITIVE_CONTROL_MIN)}
+           for name, v in aurocs.items()}
+    for name, c in out.items():
+        if not c["passed"]:
+            context.log.warning(f"{where}: plug-in {name}'s positive control AUROC {c['auroc']:.3f} < {c['min']}: "
+                                "it cannot find features planted with the label")
+    return out
+
+
 def run_plugin_fits(context, model_settings: ModelSettings, plugins: dict[str, dict],
                     fits: list[PluginFit]) -> tuple[list, dict, dict]:
     """(guarded_fit's result per fit: scores, fit_seconds, cpu_seconds, peak_rss_mb; label_blind per plug-in;
     fit cost per plug-in), fits in order.
 
-    Seed: ``model_settings.seed`` (the built-ins of these paths are single-seed). Time limit:
-    ``model_settings.fit_timeout``. A failed fit raises a one-line ``dg.Failure``."""
+    Seed: each fit's own (``PluginFit.seed``, the callers loop over ``model_settings.run_seeds()``), else
+    ``model_settings.seed``. Time limit: ``model_settings.fit_timeout``. A failed fit raises a one-line
+    ``dg.Failure``. Fit cost per plug-in sums every seed's fits and lists the seeds."""
     from genebench_assets.science.models.fit_pool import guarded_fit, map_in_workers, worker_pool
     from genebench_assets.science.models.plugins import PLUGIN_PREFIX
 
     if not fits:
         return [], {}, {}
-    seed = model_settings.seed
     timeout = model_settings.fit_timeout if model_settings.fit_timeout > 0 else None
     probed, args = set(), []
     for f in fits:
+        seed = model_settings.seed if f.seed is None else int(f.seed)
         probe = seed if f.name not in probed else None  # label blindness: each plug-in's first fit
         probed.add(f.name)
         args.append((f"{PLUGIN_PREFIX}{plugins[f.name]['spec']}", f.X_train, f.y_train, f.X_test, seed, timeout, probe))
@@ -104,7 +137,8 @@ def run_plugin_fits(context, model_settings: ModelSettings, plugins: dict[str, d
             label_blind[f.name] = {"fold": f.where, "rows_reordered_scores_follow": True,
                                    "inputs": "train features + train labels; test features only (no label, no row id)"}
         c = cost.setdefault(f.name, {"fits": 0, "fit_seconds": 0.0, "cpu_seconds": 0.0, "peak_rss_mb": 0.0,
-                                     "seeds": [seed]})
+                                     "seeds": []})
+        c["seeds"] = sorted(set(c["seeds"]) | {a[4]})
         c["fits"] += 1
         c["fit_seconds"] = round(c["fit_seconds"] + res["fit_seconds"], 3)
         c["cpu_seconds"] = round(c["cpu_seconds"] + res["cpu_seconds"], 3)

@@ -223,6 +223,7 @@ def _soma_plugin_fits(context, model_settings: ModelSettings, plugins: dict, dat
     of another type skips them (``doc["plugins_skipped"]``); returns the metadata to show. No plug-in
     configured: ``doc`` is left as it was (the baselines' file byte for byte)."""
     from genebench_assets.defs.models.plugin_fits import PluginFit, run_plugin_fits
+    from genebench_assets.science.evaluation.over_seeds import seed_note
     from genebench_assets.science.models.plugin_scope import soma_skip_reason
     from genebench_assets.science.spaceomicsbench.baselines import plugin_fold_inputs, plugin_prediction
 
@@ -234,20 +235,28 @@ def _soma_plugin_fits(context, model_settings: ModelSettings, plugins: dict, dat
         doc["plugins_skipped"] = skipped
         context.log.info(f"{doc['task_id']}: plug-ins {list(plugins)} {skipped}")
         return {"plugins": dg.MetadataValue.json(doc["plugins"]), "plugins_skipped": skipped}
+    # Seeds (issue 20, `--seeds`): each a full run of the plug-ins' fits; with several, each fold's entry names
+    # its seed and soma_evaluation reports the mean ± sd over seeds (one seed: the file as before).
+    seeds = model_settings.run_seeds()
     fits, fit_folds = [], []
     for fold in folds:
         X_train, y_train, X_test = plugin_fold_inputs(data, fold)
-        for name in plugins:
-            fits.append(PluginFit(name, f"fold {fold.index} ({fold.name})", X_train, y_train, X_test))
-            fit_folds.append(fold)
+        for seed in seeds:
+            for name in plugins:
+                fits.append(PluginFit(name, f"fold {fold.index} ({fold.name}{seed_note(seed, seeds)})", X_train, y_train,
+                                      X_test, seed=seed))
+                fit_folds.append((fold, seed))
     results, label_blind, cost = run_plugin_fits(context, model_settings, plugins, fits)
     doc["plugin_predictions"] = {name: [] for name in plugins}
-    for f, fold, res in zip(fits, fit_folds, results):
+    for f, (fold, seed), res in zip(fits, fit_folds, results):
         p = plugin_prediction(fold, res["scores"], res["fit_seconds"])
         doc["plugin_predictions"][f.name].append({"fold": p.fold, "row_ids": fold.test_ids, "y_pred": p.y_pred.tolist(),
-                                                  "y_score": p.y_score.tolist(), "fit_seconds": round(p.fit_seconds, 4)})
+                                                  "y_score": p.y_score.tolist(), "fit_seconds": round(p.fit_seconds, 4),
+                                                  **({"seed": seed} if len(seeds) > 1 else {})})
     doc["plugin_fit_cost"] = cost
-    doc["plugin_seed"] = model_settings.seed
+    doc["plugin_seed"] = seeds[0]
+    if len(seeds) > 1:
+        doc["plugin_seeds"] = seeds
     return {"plugins": dg.MetadataValue.json(doc["plugins"]), "label_blind": dg.MetadataValue.json(label_blind),
             "plugin_fit_cost": dg.MetadataValue.json(cost)}
 
@@ -278,14 +287,18 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
     plugin_predictions = stored.get("plugin_predictions", {})  # issue 20: plug-ins, kept apart from the baselines
     plugin_results = {}
     for model in [*stored["models"], *plugin_predictions]:
-        preds = []
-        for i, p in enumerate((stored["predictions"] if model in stored["models"] else plugin_predictions)[model]):
-            if p["row_ids"] != folds[i].test_ids:
-                raise dg.Failure(f"soma_predictions {task_id} {model} fold {i}: predicted rows differ from the fold's "
-                                 "test rows", allow_retries=False)
-            preds.append(FoldPrediction(p["fold"], np.asarray(p["y_pred"]), np.asarray(p["y_score"], dtype=float),
-                                        p["fit_seconds"]))
-        agg, details, extras = evaluate_predictions(data, folds, model, preds, primary, n_boot=soma_settings.n_boot)
+        entries = (stored["predictions"] if model in stored["models"] else plugin_predictions)[model]
+        per_seed = []  # one evaluation per seed (plug-ins under --seeds: entries name their seed)
+        for seed in sorted({p.get("seed") for p in entries}, key=lambda x: -1 if x is None else x):
+            preds = []
+            for i, p in enumerate([p for p in entries if p.get("seed") == seed]):
+                if p["row_ids"] != folds[i].test_ids:
+                    raise dg.Failure(f"soma_predictions {task_id} {model} fold {i}: predicted rows differ from the "
+                                     "fold's test rows", allow_retries=False)
+                preds.append(FoldPrediction(p["fold"], np.asarray(p["y_pred"]), np.asarray(p["y_score"], dtype=float),
+                                            p["fit_seconds"]))
+            per_seed.append((seed, evaluate_predictions(data, folds, model, preds, primary, n_boot=soma_settings.n_boot)))
+        agg, details, extras = per_seed[0][1] if len(per_seed) == 1 else _over_seeds(per_seed)
         scored[model] = (agg, extras)
         target = results if model in stored["models"] else plugin_results
         target[model] = agg
@@ -342,10 +355,27 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
         folds_data_version=_upstream(store, "soma_split_folds", protocol, task_id)[0]["data_version"],
         code_version=context.assets_def.code_versions_by_key.get(context.asset_key) or "unknown",
         plugins=stored.get("plugins", {}), plugin_cost=stored.get("plugin_fit_cost", {}),
-        seed=stored.get("plugin_seed", 42), source=f"soma_predictions [{task_id}] ({protocol})")
+        seeds=stored.get("plugin_seeds") or [stored.get("plugin_seed", 42)], source=f"soma_predictions [{task_id}] ({protocol})")
     paths = [write_record(settings.data_dir, r) for r in records]
     meta["results_records"] = str(paths[0].parent) if paths else "none"
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=meta)
+
+
+def _over_seeds(per_seed: list[tuple[int, tuple]]) -> tuple[dict, list | None, dict]:
+    """A plug-in's (aggregate, details, extras) over seeds: each metric's mean and std are the means over seeds,
+    with ``sd_over_seeds``, ``n_seeds``, ``seeds`` (science/evaluation/over_seeds.py); the CI is averaged; per-fold
+    values and details are every seed's, each naming its seed."""
+    from genebench_assets.science.evaluation.over_seeds import mean_over_seeds
+
+    aggs = [(seed, ev[0]) for seed, ev in per_seed]
+    agg = {metric: mean_over_seeds([{"seed": seed, **a[metric]} for seed, a in aggs], "mean", sd_column="sd_over_seeds")
+           for metric in aggs[0][1]}
+    cis = [ev[2]["ci95"] for _, ev in per_seed]
+    extras = {"per_fold_raw": [{**m, "seed": seed} for seed, ev in per_seed for m in ev[2]["per_fold_raw"]],
+              "ci95": None if any(c is None for c in cis) else [float(np.mean([c[i] for c in cis])) for i in (0, 1)],
+              "n_boot": per_seed[0][1][2]["n_boot"]}
+    details = None if per_seed[0][1][1] is None else [{**d, "seed": seed} for seed, ev in per_seed for d in ev[1]]
+    return agg, details, extras
 
 
 def _leaderboard_out_dir(settings: GenebenchSettings, soma: SpaceOmicsBenchMLSettings, protocol: str) -> Path:

@@ -21,6 +21,7 @@ from genebench_assets.defs.runtime.settings import GenebenchSettings, default_sh
 from genebench_assets.defs.sources.assets import raw_counts, sample_metadata
 from genebench_assets.defs.tasks.assets import lomo_folds
 from genebench_assets.defs.gating.tissue_inputs import load_tissue, read_checked_folds
+from genebench_assets.science.evaluation.over_seeds import seed_note, with_seed
 from genebench_assets.science.markdown_tables import markdown_table
 from genebench_assets.science.models.plugin_scope import skip_note
 
@@ -152,8 +153,12 @@ def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
                                                         collection)
         return built[fold.fold_id]
 
-    preds = pair_predictions(folds, expression, TRANSFER_MODELS, feature_sets=feature_sets,
-                             pathway_matrices=pathway_matrices)
+    # Seeds (issue 20, `--seeds`): each a full run of the fits; with one (the default, 42) the table is as
+    # before, with several it gets a `seed` column and transfer_evaluation reports mean ± sd over seeds.
+    seeds = model_settings.run_seeds()
+    preds = pd.concat([with_seed(pair_predictions(folds, expression, TRANSFER_MODELS, feature_sets=feature_sets,
+                                                  pathway_matrices=pathway_matrices, seed=seed), seed, seeds)
+                       for seed in seeds], ignore_index=True)
     if plugins:  # a plug-in's rows after the built-ins'; nothing is written before every fit passed
         plugin_rows, plugin_cost, label_blind = _transfer_plugin_fits(
             context, model_settings, plugins, folds, expression, feature_sets, pathway_matrices)
@@ -161,14 +166,15 @@ def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
     else:
         plugin_cost, label_blind = {}, {}
     _, sha = store.write_frame(preds, "transfer_predictions", tissue)
-    # The plug-ins that made these predictions (read by transfer_evaluation's results records).
-    store.write_json({"plugins": plugin_metadata(plugins), "fit_cost": plugin_cost, "seed": model_settings.seed},
+    # The plug-ins that made these predictions and the seeds (read by transfer_evaluation's results records).
+    store.write_json({"plugins": plugin_metadata(plugins), "fit_cost": plugin_cost, "seeds": seeds},
                      PREDICTION_PLUGINS, tissue)
     models = [*TRANSFER_MODELS, *plugins]
     context.log.info(f"{tissue}: {len(folds)} pairs x {feature_sets} x {models}")
     return dg.MaterializeResult(
         data_version=dg.DataVersion(versioned_data_version(sha, plugins)),
-        metadata={"models": models, "plugins": dg.MetadataValue.json(plugin_metadata(plugins)),
+        metadata={"models": models, "seeds": dg.MetadataValue.json(seeds),
+                  "plugins": dg.MetadataValue.json(plugin_metadata(plugins)),
                   "label_blind": dg.MetadataValue.json(label_blind), "fit_cost": dg.MetadataValue.json(plugin_cost),
                   "feature_sets": feature_sets,
                   "pathway_collection": collection or "(no pathway features)",
@@ -179,26 +185,42 @@ def transfer_predictions(context: dg.AssetExecutionContext, settings: GenebenchS
     )
 
 
-PREDICTION_PLUGINS = "transfer_prediction_plugins"  # sidecar of transfer_predictions: plug-ins, fit cost, seed
+PREDICTION_PLUGINS = "transfer_prediction_plugins"  # sidecar of transfer_predictions: plug-ins, fit cost, seeds
 
 
 def _transfer_plugin_fits(context, model_settings, plugins: dict, folds, expression, feature_sets,
                           pathway_matrices) -> tuple[pd.DataFrame, dict, dict]:
-    """Every configured plug-in on every pair and feature set, through the fit workers: (prediction rows,
-    fit cost per plug-in, label_blind). One-line failure on any fault."""
-    from genebench_assets.defs.models.plugin_fits import PluginFit, run_plugin_fits
+    """Every configured plug-in on every pair, feature set and seed, through the fit workers, and its positive
+    control (Category A's: the plug-in on a planted-label copy of one pair, first feature set and seed, rows
+    ``positive_control:<name>``): (prediction rows, fit cost per plug-in, label_blind). One-line failure on any
+    fault."""
+    from genebench_assets.defs.models.plugin_fits import PluginFit, positive_control_fit, run_plugin_fits
+    from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX, positive_control_fold
     from genebench_assets.science.evaluation.transfer_evaluation import PREDICTION_COLUMNS, plugin_matrices, score_rows
+    from genebench_assets.science.tasks.folds import fold_test_labels
 
-    fits, keys = [], []
+    seeds = model_settings.run_seeds()
+    fits, keys, control, control_keys = [], [], [], []
+    control_fold = positive_control_fold(folds)
     for fold in folds:
         for feature_set in feature_sets:
             X_fit, y_fit, X_test = plugin_matrices(fold, expression, feature_set, pathway_matrices)
-            for name in plugins:
-                fits.append(PluginFit(name, f"fold {fold.fold_id} ({feature_set})", X_fit, y_fit.to_numpy(), X_test))
-                keys.append((fold, feature_set, name, list(X_test.index)))
+            for seed in seeds:
+                for name in plugins:
+                    fits.append(PluginFit(name, f"fold {fold.fold_id} ({feature_set}{seed_note(seed, seeds)})", X_fit,
+                                          y_fit.to_numpy(), X_test, seed=seed))
+                    keys.append((fold, feature_set, name, list(X_test.index), seed))
+            if fold.fold_id == control_fold and feature_set == feature_sets[0]:
+                for name in plugins:  # after every plug-in's first fit, which the label-blindness probe takes
+                    control.append(positive_control_fit(name, f"fold {fold.fold_id} ({feature_set})", X_fit, y_fit,
+                                                         X_test, fold_test_labels(fold).loc[X_test.index], seeds[0]))
+                    control_keys.append((fold, feature_set, f"{POSITIVE_CONTROL_PREFIX}{name}", list(X_test.index),
+                                         seeds[0]))
+    fits, keys = fits + control, keys + control_keys
     results, label_blind, cost = run_plugin_fits(context, model_settings, plugins, fits)
-    rows = [r for (fold, fs, name, ids), res in zip(keys, results) for r in score_rows(fold, fs, name, ids, res["scores"])]
-    return pd.DataFrame(rows, columns=PREDICTION_COLUMNS), cost, label_blind
+    frames = [with_seed(pd.DataFrame(score_rows(fold, fs, name, ids, res["scores"]), columns=PREDICTION_COLUMNS),
+                        seed, seeds) for (fold, fs, name, ids, seed), res in zip(keys, results)]
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PREDICTION_COLUMNS)), cost, label_blind
 
 
 def _tissue_markdown(task_id, tissue, tissue_rows: pd.DataFrame) -> str:
@@ -206,7 +228,9 @@ def _tissue_markdown(task_id, tissue, tissue_rows: pd.DataFrame) -> str:
     for _, r in tissue_rows.iterrows():
         lo, hi = r["mean_auroc_ci"]
         large_mean = "–" if r["large_mean_auroc"] is None or pd.isna(r["large_mean_auroc"]) else f"{r['large_mean_auroc']:.3f}"
-        rows.append([r.get("feature_set", "genes"), r["model"], r["n_pairs"], f"{r['mean_auroc']:.3f} [{lo:.3f}, {hi:.3f}]",
+        sd = r.get("sd_auroc_over_seeds")  # --seeds: the mean over seeds ± its sd
+        seeds = f" ± {sd:.3f} ({r['n_seeds']} seeds)" if sd is not None and r.get("n_seeds", 1) > 1 else ""
+        rows.append([r.get("feature_set", "genes"), r["model"], r["n_pairs"], f"{r['mean_auroc']:.3f}{seeds} [{lo:.3f}, {hi:.3f}]",
                      r["n_auroc_ge_0_70"], r["n_p_lt_0_05"],
                      f"{r['n_large_pairs']} / {large_mean} / {r['n_large_auroc_ge_0_70']} / {r['n_large_p_lt_0_05']}",
                      f"{r['pooled_auroc']:.3f} [{r['pooled_ci_lower']:.3f}, {r['pooled_ci_upper']:.3f}]",
@@ -245,10 +269,13 @@ def transfer_evaluation(context: dg.AssetExecutionContext, settings: GenebenchSe
         "skipped_pairs": dg.MetadataValue.json(payload["skipped"]),
     }
     for _, r in tissue_rows.iterrows():
-        metadata[f"mean_auroc_{r['feature_set']}_{r['model']}"] = float(r["mean_auroc"])
+        metadata[f"mean_auroc_{r['feature_set']}_{r['model']}".replace(":", "_")] = float(r["mean_auroc"])
     upstream = [{"asset": a, "partition": tissue, "data_version": store.sha256(a, tissue, **kw)[:16]}
                 for a, kw in (("transfer_predictions", {}), (PAIR_FOLDS, {"ext": "json"}))]
     used = _prediction_plugins(store, tissue)
+    controls = _positive_controls(context, tissue, tissue_rows)
+    if controls:  # issue 20: each plug-in's positive control, beside its rows in the summary table
+        metadata["positive_control"] = dg.MetadataValue.json(controls)
     metadata.update(provenance_metadata(upstream=upstream, raw_files=store.read_json(PAIR_RAW_FILES, tissue),
                                         protocol=settings.protocol,
                                         extra={"plugins": used["plugins"]} if used["plugins"] else None))
@@ -260,10 +287,20 @@ def transfer_evaluation(context: dg.AssetExecutionContext, settings: GenebenchSe
         task_id=payload["task_id"], protocol=settings.protocol, pairs=pairs, tissue_rows=tissue_rows, preds=preds,
         folds_data_version=upstream[1]["data_version"], plugins=used["plugins"], plugin_cost=used["fit_cost"],
         code_version=context.assets_def.code_versions_by_key.get(context.asset_key) or "unknown",
-        seed=used["seed"], source=f"transfer_predictions [{tissue}] ({settings.protocol})")
+        seeds=used.get("seeds") or [used.get("seed", 42)], source=f"transfer_predictions [{tissue}] ({settings.protocol})")
     paths = [write_record(settings.data_dir, r) for r in records]
     metadata["results_records"] = str(paths[0].parent) if paths else "none"
     return dg.MaterializeResult(data_version=dg.DataVersion(sha[:16]), metadata=metadata)
+
+
+def _positive_controls(context, tissue: str, tissue_rows: pd.DataFrame) -> dict:
+    """The plug-ins' positive controls of a tissue's evaluation (rows ``positive_control:<name>``)."""
+    from genebench_assets.defs.models.plugin_fits import positive_control_outcome
+    from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX
+
+    return positive_control_outcome(context, tissue, {str(r["model"])[len(POSITIVE_CONTROL_PREFIX):]: r["mean_auroc"]
+                                     for _, r in tissue_rows.iterrows()
+                                     if str(r["model"]).startswith(POSITIVE_CONTROL_PREFIX)})
 
 
 def _prediction_plugins(store, tissue: str) -> dict:
@@ -273,7 +310,7 @@ def _prediction_plugins(store, tissue: str) -> dict:
     try:
         return store.read_json(PREDICTION_PLUGINS, tissue)
     except TableNotFoundError:
-        return {"plugins": {}, "fit_cost": {}, "seed": 42}
+        return {"plugins": {}, "fit_cost": {}, "seeds": [42]}
 
 
 class NesVsTransferConfig(dg.Config):

@@ -199,11 +199,13 @@ def evaluate_scores(fold: dict, scores, *, model: str = "pca_lr", n_bootstrap: i
     return out
 
 
-def fit_scores(fold: dict, train: TissueSide, test: TissueSide):
-    """(P(Flight) of the test tissue's samples, fit info) of PCA-LR (SPEC §6) fitted on the training tissue."""
+def fit_scores(fold: dict, train: TissueSide, test: TissueSide, seed: int | None = None):
+    """(P(Flight) of the test tissue's samples, fit info) of PCA-LR (SPEC §6) fitted on the training tissue;
+    ``seed``: one run of ``--seeds`` (None: the default seed 42)."""
     from genebench_assets.science.models import classifiers
 
-    return classifiers.fit_predict("pca_lr", *fold_inputs(fold, train, test))
+    return classifiers.fit_predict("pca_lr", *fold_inputs(fold, train, test),
+                                   seed=classifiers.DEFAULT_SEED if seed is None else seed)
 
 
 def fit_evaluate(fold: dict, train: TissueSide, test: TissueSide, *, n_bootstrap: int = N_BOOTSTRAP,

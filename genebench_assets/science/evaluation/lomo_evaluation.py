@@ -323,8 +323,10 @@ def evaluate_over_seeds(preds, folds: list, *, protocol: str):
     """`evaluate_predictions` per seed of a multi-seed predictions table (a `seed` column), then per task
     the mean over seeds of every number, with `sd_auroc_over_seeds` (sample sd of the seeds' mean
     AUROCs; 0 with one seed), `n_seeds` and `seeds`; GO by the usual rule on the means. per_fold gets a
-    `seed` column."""
+    `seed` column (the mean ± sd: science/evaluation/over_seeds.py)."""
     import pandas as pd
+
+    from genebench_assets.science.evaluation.over_seeds import frame_over_seeds
 
     folds_out, tasks_out = [], []
     for seed, g in preds.groupby("seed", sort=True):
@@ -333,19 +335,12 @@ def evaluate_over_seeds(preds, folds: list, *, protocol: str):
         tasks_out.append(tk.assign(seed=int(seed)))
     per_fold = pd.concat(folds_out, ignore_index=True)
     by_seed = pd.concat(tasks_out, ignore_index=True)
-    rows = []
-    for (feature_set, model), g in by_seed.groupby(["feature_set", "model"], sort=True):
-        row = {"feature_set": feature_set, "model": model}
-        for col in g.columns:
-            if col in ("feature_set", "model", "seed") or g[col].dtype == bool:
-                continue
-            row[col] = g[col].mean() if col != "n_folds" else int(g[col].iloc[0])
-        row["go_auroc"] = row["mean_auroc"] > GO_AUROC
-        row["go_ci"] = row["mean_ci_lower"] > GO_CI_LOWER
-        row["go_perm"] = row["mean_perm_p"] < GO_PERM_P
-        row["go"] = row["go_auroc"] and row["go_ci"] and row["go_perm"]
-        row["sd_auroc_over_seeds"] = float(g["mean_auroc"].std(ddof=1)) if len(g) > 1 else 0.0
-        row["n_seeds"] = int(len(g))
-        row["seeds"] = ",".join(str(int(x)) for x in sorted(g["seed"]))
-        rows.append(row)
-    return per_fold, pd.DataFrame(rows)
+    return per_fold, frame_over_seeds(by_seed, ["feature_set", "model"], "mean_auroc", rules=go_on_means)
+
+
+def go_on_means(row: dict) -> dict:
+    """SPEC §7's GO rule on a task's means over seeds (science/evaluation/over_seeds.py leaves rules out)."""
+    out = {"go_auroc": row["mean_auroc"] > GO_AUROC, "go_ci": row["mean_ci_lower"] > GO_CI_LOWER,
+           "go_perm": row["mean_perm_p"] < GO_PERM_P}
+    out["go"] = out["go_auroc"] and out["go_ci"] and out["go_perm"]
+    return out

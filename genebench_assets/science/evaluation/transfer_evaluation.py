@@ -50,26 +50,28 @@ def lfc_direction_scores(X_train: pd.DataFrame, y_train: pd.Series, X_test: pd.D
     return (np.asarray(X_test, dtype=float) - ground) @ (direction / norm)
 
 
-def _scores(model: str, X_fit: pd.DataFrame, y_fit, X_test: pd.DataFrame) -> tuple[np.ndarray, dict]:
-    if model == LFC_DIRECTION:
+def _scores(model: str, X_fit: pd.DataFrame, y_fit, X_test: pd.DataFrame,
+            seed: int = classifiers.DEFAULT_SEED) -> tuple[np.ndarray, dict]:
+    if model == LFC_DIRECTION:  # deterministic: the seed changes nothing
         return lfc_direction_scores(X_fit, y_fit, X_test), {"model": model, "n_features": X_fit.shape[1]}
-    return classifiers.fit_predict(model, X_fit, y_fit, X_test)
+    return classifiers.fit_predict(model, X_fit, y_fit, X_test, seed=seed)
 
 
 def predict_matrices(fold: Fold, X_train: pd.DataFrame, y_train: pd.Series, X_test: pd.DataFrame,
-                     model: str) -> tuple[pd.Series, dict]:
+                     model: str, seed: int = classifiers.DEFAULT_SEED) -> tuple[pd.Series, dict]:
     """Scores of one fold's test samples by `model` on given feature matrices, fitted on exactly the
     rows the fold recorded for the model fit (`model_fit_rows`, as in Category A)."""
     X_fit, y_fit = model_fit_rows(fold, X_train, y_train)
-    scores, info = _scores(model, X_fit, y_fit, X_test)
+    scores, info = _scores(model, X_fit, y_fit, X_test, seed)
     return pd.Series(scores, index=X_test.index, name="score"), info
 
 
-def predict_fold(fold: Fold, expression: pd.DataFrame, model: str) -> tuple[pd.Series, dict]:
+def predict_fold(fold: Fold, expression: pd.DataFrame, model: str,
+                 seed: int = classifiers.DEFAULT_SEED) -> tuple[pd.Series, dict]:
     """Scores of one fold's test samples by `model` ("lfc_direction" or a `classifiers` model name) on
     the fold's genes (z-scored on the training ids, except for the LFC direction: a log fold change)."""
     X_train, y_train, X_test = fold_matrices(fold, expression, zscore=model != LFC_DIRECTION)
-    return predict_matrices(fold, X_train, y_train, X_test, model)
+    return predict_matrices(fold, X_train, y_train, X_test, model, seed)
 
 
 PREDICTION_COLUMNS = ["fold_id", "feature_set", "model", "sample_id", "score"]
@@ -93,9 +95,11 @@ def score_rows(fold: Fold, feature_set: str, model: str, sample_ids, scores) -> 
 
 def pair_predictions(folds: Sequence[Fold], expression: pd.DataFrame, models: Iterable[str] = TRANSFER_MODELS, *,
                      feature_sets: Sequence[str] = ("genes",),
-                     pathway_matrices: Callable[[Fold], tuple] | None = None) -> pd.DataFrame:
+                     pathway_matrices: Callable[[Fold], tuple] | None = None,
+                     seed: int = classifiers.DEFAULT_SEED) -> pd.DataFrame:
     """Rows (fold_id, feature_set, model, sample_id, score). "pathways" needs `pathway_matrices`: fold ->
-    (X_train, y_train, X_test) pathway scores (computed once per fold, shared by the models)."""
+    (X_train, y_train, X_test) pathway scores (computed once per fold, shared by the models). `seed`: the
+    models' (one run of `--seeds`; the caller adds a `seed` column when there are several)."""
     unknown = sorted(set(feature_sets) - {"genes", "pathways"})
     if unknown:
         raise ValueError(f"unknown feature set(s) {unknown} (known: genes, pathways)")
@@ -107,17 +111,30 @@ def pair_predictions(folds: Sequence[Fold], expression: pd.DataFrame, models: It
         for feature_set in feature_sets:
             matrices = pathway_matrices(fold) if feature_set == "pathways" else None
             for model in models:
-                scores, _ = (predict_fold(fold, expression, model) if matrices is None
-                             else predict_matrices(fold, *matrices, model))
+                scores, _ = (predict_fold(fold, expression, model, seed) if matrices is None
+                             else predict_matrices(fold, *matrices, model, seed))
                 rows += score_rows(fold, feature_set, model, scores.index, scores.to_numpy())
     return pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
 
 
 def evaluate_pairs(preds: pd.DataFrame, folds: Sequence[Fold], *, protocol: str, n_boot: int = 2000,
                    n_perm: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-pair rows, per (feature set, model) tissue rows). A multi-seed table (a `seed` column, `--seeds`):
+    each seed evaluated alone, then the tissue rows are the mean ± sd over seeds (science/evaluation/
+    over_seeds.py: `sd_auroc_over_seeds`, `n_seeds`, `seeds`; Category A's GO fields on the means); the
+    per-pair rows keep a `seed` column."""
     from genebench_assets.science.categories.cross_mission import transfer_pattern_summary
     from genebench_assets.science.protocols import evaluation_randomness
 
+    if "seed" in preds.columns:
+        from genebench_assets.science.evaluation.over_seeds import frame_over_seeds
+
+        per_seed = [evaluate_pairs(g.drop(columns="seed"), folds, protocol=protocol, n_boot=n_boot, n_perm=n_perm)
+                    for _, g in preds.groupby("seed", sort=True)]
+        seeds = sorted(int(s) for s in preds["seed"].unique())
+        pairs = pd.concat([p.assign(seed=s) for (p, _), s in zip(per_seed, seeds)], ignore_index=True)
+        by_seed = pd.concat([t.assign(seed=s) for (_, t), s in zip(per_seed, seeds)], ignore_index=True)
+        return pairs, frame_over_seeds(by_seed, ["feature_set", "model"], "mean_auroc", rules=_category_a_go)
     randomness = evaluation_randomness(protocol)
     by_id = {f.fold_id: f for f in folds}
     pair_rows, tissue_rows = [], []
@@ -146,6 +163,11 @@ def evaluate_pairs(preds: pd.DataFrame, folds: Sequence[Fold], *, protocol: str,
                             "mean_ci_lower": a_style["mean_ci_lower"], "mean_perm_p": a_style["mean_perm_p"],
                             "category_a_go": a_style["go"], **pooled})
     return pd.DataFrame(pair_rows), pd.DataFrame(tissue_rows)
+
+
+def _category_a_go(row: dict) -> dict:
+    """Category A's GO rule on a tissue row's means over seeds (shown for comparison only: B has no GO rule)."""
+    return {"category_a_go": lomo_evaluation.go_on_means(row)["go"]}
 
 
 # --------------------------------------------------------------------------------------------- NC1

@@ -16,13 +16,15 @@ PLUGIN_SCOPE: tuple[tuple[str, bool, str], ...] = (
     ("A1-A6 LOMO (lomo_folds -> model_predictions -> evaluation_summary)", True,
      "every fold and feature set, positive control, label-blindness probe, lineage"),
     ("B1-B6 cross-mission pairs (transfer_pair_folds -> transfer_predictions -> transfer_evaluation)", True,
-     "every ordered mission pair and feature set, beside pca_lr and lfc_direction; label-blindness probe"),
+     "every ordered mission pair, feature set and seed, beside pca_lr and lfc_direction; positive control on one "
+     "pair; label-blindness probe"),
     ("C1-C4 methods A and B, gene features (cross_tissue_gene_folds -> cross_tissue_gene_transfer)", True,
-     "both methods and protocols, beside pca_lr; label-blindness probe"),
+     "both methods and protocols, every seed, beside pca_lr; positive control on strict method A; "
+     "label-blindness probe"),
     ("J5 gene vs pathway (j5_gene_vs_pathway)", True,
      "read from evaluation_summary: a plug-in that ran on Category A with both feature sets is in it"),
     ("SpaceOmicsBench binary tasks (C2, D1, E1-E4, F3, H1, I1-I3, B1)", True,
-     "every fold, on the baselines' preprocessed features; label-blindness probe; kept out of the "
+     "every fold and seed, on the baselines' preprocessed features; label-blindness probe; kept out of the "
      "published-layout leaderboard and composite"),
     ("C1-C4 method C on the release (cross_tissue_pathway_transfer)", False,
      "published-only comparison: rebuilds the published C file from the release's stored GSVA scores"),

@@ -9,6 +9,7 @@ import pandas as pd
 
 from genebench_assets.science.evaluation import metrics
 from genebench_assets.science.evaluation.lomo_evaluation import POSITIVE_CONTROL_PREFIX
+from genebench_assets.science.evaluation.over_seeds import SD_COLUMN
 from genebench_assets.science.models.classifiers import MODEL_NAMES
 from genebench_assets.science.results.record import build_record
 
@@ -24,6 +25,29 @@ def _fit_cost(fit_times: list[dict] | None, feature_set: str, model: str) -> tup
     cpu = sum(float(t.get("cpu_seconds") or 0.0) for t in rows)
     peak = max(float(t.get("peak_rss_mb") or 0.0) for t in rows)
     return seeds, round(cpu, 3), round(peak, 1)
+
+
+def auroc_folds(per_fold: pd.DataFrame) -> list[dict]:
+    """A record's ``folds`` from per-fold AUROC rows (fold_id, auroc, ci_lower, ci_upper, perm_p, n_test); with
+    several seeds one entry per fold and seed, with its ``seed``."""
+    out = []
+    for _, r in per_fold.iterrows():
+        fold = {"fold_id": r["fold_id"], "value": r["auroc"], "ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"],
+                "perm_p": r["perm_p"], "n_test": int(r["n_test"])}
+        if "seed" in r.index and r["seed"] == r["seed"]:
+            fold["seed"] = int(r["seed"])
+        out.append(fold)
+    return out
+
+
+def over_seeds(summary: dict, row, *, sd_column: str = SD_COLUMN) -> dict:
+    """A record's ``summary`` with ``sd_over_seeds`` (the sd of the seeds' means, science/evaluation/over_seeds.py)
+    when ``row`` (a task row) was made over several seeds; ``summary`` unchanged for one seed."""
+    sd = row.get(sd_column) if hasattr(row, "get") else None
+    n = row.get("n_seeds") if hasattr(row, "get") else None
+    if sd is None or n is None or n != n or int(n) < 2:
+        return summary
+    return {**summary, "sd_over_seeds": sd}
 
 
 def records_from_evaluation(*, task_id: str, protocol: str, per_fold: pd.DataFrame, tasks: pd.DataFrame,
@@ -53,10 +77,9 @@ def records_from_evaluation(*, task_id: str, protocol: str, per_fold: pd.DataFra
         out.append(build_record(
             benchmark="genelab", task=task_id, model=model.removeprefix(PLUGIN_PREFIX), kind=kind, protocol=protocol,
             metric="AUROC", feature_set=fs,
-            folds=[{"fold_id": r["fold_id"], "value": r["auroc"], "ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"],
-                    "perm_p": r["perm_p"], "n_test": int(r["n_test"])} for _, r in pf.iterrows()],
-            summary={"mean": t["mean_auroc"], "std": t.get("std_auroc"), "mean_ci_lower": t["mean_ci_lower"],
-                     "mean_perm_p": t["mean_perm_p"], "pooled": t.get("pooled_auroc")},
+            folds=auroc_folds(pf),
+            summary=over_seeds({"mean": t["mean_auroc"], "std": t.get("std_auroc"), "mean_ci_lower": t["mean_ci_lower"],
+                                "mean_perm_p": t["mean_perm_p"], "pooled": t.get("pooled_auroc")}, t),
             go=bool(t["go"]), predictions_sha256=sha, folds_data_version=folds_data_version,
             code_version=f"{code_version}; plug-in {own}" if own else code_version, seeds=seeds, cpu_seconds=cpu,
             peak_memory_mb=peak, source=source, roc=roc))

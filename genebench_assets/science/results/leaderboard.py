@@ -1,6 +1,7 @@
 """A task's leaderboard: the stored results records beside the published baselines, ranked by the
 task's metric (higher is better), each row labelled with what it is (published / reproduction /
-built-in / plug-in / submission / embeddings)."""
+built-in / plug-in / submission / embeddings). A record made over several seeds (``--seeds``) shows its mean,
+the sd over seeds and the seeds; published rows have neither."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 
 from genebench_assets.science.results.published import published_rows
 
-COLUMNS = ("rank", "model", "kind", "protocol", "feature_set", "metric", "value", "ci_lower", "go", "source")
+COLUMNS = ("rank", "model", "kind", "protocol", "feature_set", "metric", "value", "sd_over_seeds", "seeds", "ci_lower",
+           "go", "source")
 
 
 def record_row(record: dict) -> dict:
     s = record["summary"]
     return {"model": record["model"], "kind": record["kind"], "protocol": record["protocol"],
             "feature_set": record.get("feature_set"), "metric": record["metric"], "value": s.get("mean"),
+            "sd_over_seeds": s.get("sd_over_seeds"), "seeds": list(record.get("seeds") or []) or None,
             "ci_lower": s.get("mean_ci_lower"), "go": record.get("go"), "source": record["record_id"]}
 
 
@@ -42,6 +45,8 @@ def render_table(rows: list[dict], fmt: str = "github") -> str:
             return f"{v:.4f}"
         if isinstance(v, bool):
             return "GO" if v else "NO-GO"
+        if isinstance(v, list):
+            return ",".join(map(str, v))
         return "" if v is None else v
 
     shown = [c for c in COLUMNS if c != "source"]

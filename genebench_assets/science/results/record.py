@@ -47,10 +47,11 @@ RECORD_SCHEMA: dict[str, Any] = {
         "folds": {"type": "array", "items": {
             "type": "object", "required": ["fold_id", "value"],
             "properties": {"fold_id": {"type": "string"}, "value": _NUM_OR_NULL, "ci_lower": _NUM_OR_NULL,
-                           "ci_upper": _NUM_OR_NULL, "perm_p": _NUM_OR_NULL, "n_test": {"type": ["integer", "null"]}}}},
+                           "ci_upper": _NUM_OR_NULL, "perm_p": _NUM_OR_NULL, "n_test": {"type": ["integer", "null"]},
+                           "seed": {"type": "integer"}}}},
         "summary": {"type": "object", "required": ["mean"],
                     "properties": {"mean": {"type": "number"}, "std": _NUM_OR_NULL, "mean_ci_lower": _NUM_OR_NULL,
-                                   "mean_perm_p": _NUM_OR_NULL, "pooled": _NUM_OR_NULL}},
+                                   "mean_perm_p": _NUM_OR_NULL, "pooled": _NUM_OR_NULL, "sd_over_seeds": _NUM_OR_NULL}},
         "go": {"type": ["boolean", "null"]},
         "predictions_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "folds_data_version": {"type": "string", "minLength": 1},

@@ -39,7 +39,7 @@ def home(tmp_path_factory):
     return tmp_path_factory.mktemp("soma_plugins")
 
 
-def _run(defs, home: Path, task: str, *specs: str):
+def _run(defs, home: Path, task: str, *specs: str, seeds=()):
     from genebench_assets.defs.spaceomicsbench.reproduce import run_config
 
     (home / "dagster_home").mkdir(parents=True, exist_ok=True)
@@ -47,7 +47,7 @@ def _run(defs, home: Path, task: str, *specs: str):
     cfg = run_config(shared_path("spaceomicsbench"), "strict", home / "out", models=MODELS, n_boot=20,
                      data_dir=home / "data")
     cfg["resources"]["model_settings"] = {"config": {"model_specs": list(specs), "entry_points": False, "n_jobs": 1,
-                                                     "fit_timeout": 600.0}}
+                                                     "fit_timeout": 600.0, "seeds": list(seeds)}}
     result = defs.resolve_job_def("soma_tasks_job").execute_in_process(
         instance=instance, run_config=cfg, partition_key=task, raise_on_error=False)
     return result, instance
@@ -94,6 +94,27 @@ def test_a_plugin_runs_on_a_binary_task_with_a_record_beside_the_published_basel
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert any(r["model"] == "tmp_soma" and r["kind"] == "plug-in" for r in rows)
     assert any(r["kind"] == "published" and r["model"] == "logreg" for r in rows)
+
+
+def test_two_seeds_give_the_plugin_mean_and_sd_over_seeds_and_leave_the_baselines_alone(defs, home, plugin_module):
+    result, _ = _run(defs, home, "C2")
+    assert result.success
+    without = _stored(home, "soma_evaluation", "C2")
+    result, _ = _run(defs, home, "C2", f"tmp_seeds={plugin_module}:good", seeds=(42, 43))
+    assert result.success
+    stored = _stored(home, "soma_predictions", "C2")
+    assert stored["plugin_seeds"] == [42, 43] and {p["seed"] for p in stored["plugin_predictions"]["tmp_seeds"]} == {42, 43}
+    ev = _stored(home, "soma_evaluation", "C2")
+    assert ev["results"] == without["results"]
+    auroc = ev["plugin_results"]["tmp_seeds"]["auroc"]
+    assert auroc["n_seeds"] == 2 and auroc["seeds"] == "42,43" and auroc["sd_over_seeds"] >= 0.0
+    rec = next(r for r in read_records(home / "data", benchmark="spaceomicsbench", task="C2") if r["model"] == "tmp_seeds")
+    assert rec["seeds"] == [42, 43] and rec["summary"]["mean"] == pytest.approx(auroc["mean"])
+    assert rec["summary"]["sd_over_seeds"] == pytest.approx(auroc["sd_over_seeds"])
+    per_seed = {s: [f["value"] for f in rec["folds"] if f["seed"] == s] for s in (42, 43)}
+    assert len(per_seed[42]) == len(per_seed[43]) > 0
+    means = [sum(v) / len(v) for v in per_seed.values()]
+    assert auroc["mean"] == pytest.approx(sum(means) / 2, abs=1e-3)  # each seed's fold mean, rounded to 4 places
 
 
 def test_a_multiclass_task_skips_the_plugin_and_says_so(defs, home, plugin_module):

@@ -24,9 +24,9 @@ TISSUE, MISSIONS = "gastrocnemius", ["RR-1", "RR-5", "RR-9"]
 B_ASSETS = ["transfer_pair_folds", "transfer_predictions", "transfer_evaluation"]
 
 
-def settings(*specs):
+def settings(*specs, seeds=()):
     return ModelSettings(models=["pca_lr"], feature_sets=["genes"], n_jobs=1, model_specs=list(specs),
-                         entry_points=False, fit_timeout=600.0)
+                         entry_points=False, fit_timeout=600.0, seeds=list(seeds))
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,10 @@ def test_a_plugin_runs_on_every_pair_with_a_record_beside_the_published_rows(clo
     # the built-ins' numbers and scores do not move when a plug-in runs beside them
     assert [summary[r["model"]] for r in without] == without
     preds = store.read_frame("transfer_predictions", TISSUE)
-    pd.testing.assert_frame_equal(preds[preds["model"] != "tmp_b"].reset_index(drop=True), without_preds)
+    pd.testing.assert_frame_equal(preds[~preds["model"].str.endswith("tmp_b")].reset_index(drop=True), without_preds)
+    # the plug-in's positive control (Category A's): one planted-label fit on one pair, reported beside its rows
+    assert preds.loc[preds["model"] == "positive_control:tmp_b", "fold_id"].nunique() == 1
+    assert summary["positive_control:tmp_b"]["mean_auroc"] >= 0.9
 
     version = plugin_code_version(spec)
     mat = result.asset_materializations_for_node("transfer_predictions")[0]
@@ -70,10 +73,11 @@ def test_a_plugin_runs_on_every_pair_with_a_record_beside_the_published_rows(clo
     assert mat.metadata["label_blind"].value["tmp_b"]["rows_reordered_scores_follow"] is True
     assert mat.tags["dagster/data_version"] != store.sha256("transfer_predictions", TISSUE)[:16]
     ev = result.asset_materializations_for_node("transfer_evaluation")[0].metadata
+    assert ev["positive_control"].value["tmp_b"]["passed"] is True
     assert ev["provenance"].value["plugins"]["tmp_b"]["code_version"] == version
 
     records = {(r["model"], r["kind"]): r for r in read_records(clone.settings.data_dir, benchmark="genelab", task="B2")}
-    assert {("tmp_b", "plug-in"), ("pca_lr", "built-in"), ("lfc_direction", "built-in")} <= set(records)
+    assert {("tmp_b", "plug-in"), ("pca_lr", "built-in"), ("lfc_direction", "built-in")} == set(records)
     rec = records[("tmp_b", "plug-in")]
     assert rec["code_version"] == version and rec["summary"]["mean"] == pytest.approx(summary["tmp_b"]["mean_auroc"])
     assert len(rec["folds"]) == 6 and rec["seeds"] == [42] and rec["cpu_seconds"] > 0
@@ -84,6 +88,41 @@ def test_a_plugin_runs_on_every_pair_with_a_record_beside_the_published_rows(clo
     assert any(r["model"] == "tmp_b" and r["kind"] == "plug-in" for r in rows)
     published_path("genelab_evaluation", "B_cross_mission_summary.json")
     assert {r["model"] for r in rows if r["kind"] == "published"} >= {"pca_lr"}
+
+
+def test_two_seeds_give_mean_and_sd_over_seeds_on_b_and_seed_42_is_the_default_run(clone, plugin_module):
+    """`--seeds 42,43`: each seed a full run of the built-ins' and the plug-in's fits; the tissue rows and the
+    results records give the mean ± sd over seeds and list both seeds; seed 42's pairs are the default run's."""
+    clone.resources["model_settings"] = settings()
+    assert clone.tissue(TISSUE, B_ASSETS).success
+    store = clone.settings.table_store()
+    default_pairs = store.read_frame("transfer_evaluation_pairs", TISSUE)
+    default_records = read_records(clone.settings.data_dir, benchmark="genelab", task="B2")
+    assert default_records and all(r["seeds"] == [42] and "sd_over_seeds" not in r["summary"] for r in default_records)
+    assert "seed" not in store.read_frame("transfer_predictions", TISSUE).columns
+
+    clone.resources["model_settings"] = settings(f"tmp_b={plugin_module}:good", seeds=(42, 43))
+    result = clone.tissue(TISSUE, B_ASSETS)
+    assert result.success and all(check_results(result).values())
+    assert sorted(store.read_frame("transfer_predictions", TISSUE)["seed"].unique()) == [42, 43]
+    pairs = store.read_frame("transfer_evaluation_pairs", TISSUE)
+    seed42 = pairs[(pairs["seed"] == 42) & pairs["model"].isin(["pca_lr", "lfc_direction"])]
+    pd.testing.assert_frame_equal(seed42.drop(columns="seed").reset_index(drop=True), default_pairs, check_dtype=False)
+    summary = {r["model"]: r for r in store.read_json("transfer_evaluation", TISSUE)}
+    records = {r["model"]: r for r in read_records(clone.settings.data_dir, benchmark="genelab", task="B2")
+               if r["seeds"] == [42, 43]}
+    for model in ("pca_lr", "lfc_direction", "tmp_b"):
+        per_seed = pairs[pairs["model"] == model].groupby("seed")["auroc"].mean()
+        row, rec = summary[model], records[model]
+        assert row["n_seeds"] == 2 and row["seeds"] == "42,43" and row["n_pairs"] == 6
+        assert row["mean_auroc"] == pytest.approx(per_seed.mean())
+        assert row["sd_auroc_over_seeds"] == pytest.approx(per_seed.std(ddof=1))
+        assert rec["summary"]["mean"] == pytest.approx(per_seed.mean())
+        assert rec["summary"]["sd_over_seeds"] == pytest.approx(row["sd_auroc_over_seeds"])
+        assert len(rec["folds"]) == 12 and {f["seed"] for f in rec["folds"]} == {42, 43}
+    assert summary["lfc_direction"]["sd_auroc_over_seeds"] == 0.0  # deterministic: every seed gives the same scores
+    cost = result.asset_materializations_for_node("transfer_predictions")[0].metadata["fit_cost"].value["tmp_b"]
+    assert cost["seeds"] == [42, 43] and cost["fits"] == 12 + 1  # + its positive control (first seed)
 
 
 @pytest.mark.parametrize("factory, problem", [
