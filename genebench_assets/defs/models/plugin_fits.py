@@ -30,13 +30,16 @@ from genebench_assets.defs.models.resources import ModelSettings
 class PluginFit:
     """One plug-in fit: ``where`` names the fold (and seed) for messages (e.g. ``fold pair_RR-1_RR-5 (genes)``);
     X_test carries no label (its index is dropped in the worker: rows are positions). ``seed``: one of
-    ``ModelSettings.run_seeds()`` (None: ``model_settings.seed``); each seed is a full run of the fits."""
+    ``ModelSettings.run_seeds()`` (None: ``model_settings.seed``); each seed is a full run of the fits.
+    ``positive_control``: the planted-label copy of ``positive_control_fit``, whose cost is counted apart
+    (under ``positive_control:<name>``, as Category A's model_predictions counts it)."""
     name: str
     where: str
     X_train: Any
     y_train: Any
     X_test: Any
     seed: int | None = None
+    positive_control: bool = False
 
 
 def configured_plugins(model_settings: ModelSettings, reserved=()) -> dict[str, dict]:
@@ -77,13 +80,14 @@ def versioned_data_version(sha: str, plugins: dict[str, dict]) -> str:
 def positive_control_fit(name: str, where: str, X_fit, y_fit, X_test, y_test, seed: int) -> PluginFit:
     """The plug-in ``name`` on a copy of one fold with label-carrying features planted (as Category A's
     ``positive_control:<model>``); only this copy reads the test labels, to plant them. Its fit is the plug-in's
-    own fit path (worker, output validation, time limit); it counts in the plug-in's fit cost."""
+    own fit path (worker, output validation, time limit); its cost is counted apart from the plug-in's."""
     import numpy as np
 
     from genebench_assets.science.evaluation.lomo_evaluation import planted_label_copy
 
     Xp_fit, Xp_test = planted_label_copy(X_fit, np.asarray(y_fit), X_test, np.asarray(y_test), seed=seed)
-    return PluginFit(name, f"positive control, {where}", Xp_fit, np.asarray(y_fit), Xp_test, seed=seed)
+    return PluginFit(name, f"positive control, {where}", Xp_fit, np.asarray(y_fit), Xp_test, seed=seed,
+                     positive_control=True)
 
 
 def positive_control_outcome(context, where: str, aurocs: dict[str, float]) -> dict[str, dict]:
@@ -108,7 +112,8 @@ def run_plugin_fits(context, model_settings: ModelSettings, plugins: dict[str, d
 
     Seed: each fit's own (``PluginFit.seed``, the callers loop over ``model_settings.run_seeds()``), else
     ``model_settings.seed``. Time limit: ``model_settings.fit_timeout``. A failed fit raises a one-line
-    ``dg.Failure``. Fit cost per plug-in sums every seed's fits and lists the seeds."""
+    ``dg.Failure``. Fit cost per plug-in sums every seed's fits and lists the seeds; a positive control's
+    fit is counted under ``positive_control:<name>``, so a record's CPU seconds are the model's own."""
     from genebench_assets.science.models.fit_pool import guarded_fit, map_in_workers, worker_pool
     from genebench_assets.science.models.plugins import PLUGIN_PREFIX
 
@@ -136,7 +141,7 @@ def run_plugin_fits(context, model_settings: ModelSettings, plugins: dict[str, d
         if res.get("label_blind_probe"):
             label_blind[f.name] = {"fold": f.where, "rows_reordered_scores_follow": True,
                                    "inputs": "train features + train labels; test features only (no label, no row id)"}
-        c = cost.setdefault(f.name, {"fits": 0, "fit_seconds": 0.0, "cpu_seconds": 0.0, "peak_rss_mb": 0.0,
+        c = cost.setdefault(f"positive_control:{f.name}" if f.positive_control else f.name, {"fits": 0, "fit_seconds": 0.0, "cpu_seconds": 0.0, "peak_rss_mb": 0.0,
                                      "seeds": []})
         c["seeds"] = sorted(set(c["seeds"]) | {a[4]})
         c["fits"] += 1

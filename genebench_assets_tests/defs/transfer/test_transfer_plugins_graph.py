@@ -121,8 +121,10 @@ def test_two_seeds_give_mean_and_sd_over_seeds_on_b_and_seed_42_is_the_default_r
         assert rec["summary"]["sd_over_seeds"] == pytest.approx(row["sd_auroc_over_seeds"])
         assert len(rec["folds"]) == 12 and {f["seed"] for f in rec["folds"]} == {42, 43}
     assert summary["lfc_direction"]["sd_auroc_over_seeds"] == 0.0  # deterministic: every seed gives the same scores
-    cost = result.asset_materializations_for_node("transfer_predictions")[0].metadata["fit_cost"].value["tmp_b"]
-    assert cost["seeds"] == [42, 43] and cost["fits"] == 12 + 1  # + its positive control (first seed)
+    costs = result.asset_materializations_for_node("transfer_predictions")[0].metadata["fit_cost"].value
+    assert costs["tmp_b"]["seeds"] == [42, 43] and costs["tmp_b"]["fits"] == 12
+    # its positive control (one fit, first seed) is counted apart, as Category A counts it
+    assert costs["positive_control:tmp_b"]["fits"] == 1 and costs["positive_control:tmp_b"]["seeds"] == [42]
 
 
 @pytest.mark.parametrize("factory, problem", [
