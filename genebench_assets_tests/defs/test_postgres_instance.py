@@ -123,7 +123,11 @@ def test_daemon_ticks_automation_and_launches_the_tissue_run(pg, tmp_path):
     executor_file.write_text("execution:\n  config:\n    in_process: {}\n")
     # Automation also puts the tissue's negative controls (NC1: refits per permutation) into the run; a
     # few permutations keep it cheap here (the count does not change what this test asserts).
-    env = {**pg["proc_env"], "GENEBENCH_EXECUTOR_CONFIG": str(executor_file), "GENEBENCH_NC1_PERMUTATIONS": "3"}
+    # Likewise within_mission_loo (one fit per animal, ~40 here) fits PCA-LR when it was run, else the first
+    # model: pca_lr beside lr keeps it to seconds instead of a minute of saga LR fits (lr stays: the lineage
+    # below follows it).
+    env = {**pg["proc_env"], "GENEBENCH_EXECUTOR_CONFIG": str(executor_file), "GENEBENCH_NC1_PERMUTATIONS": "3",
+           "GENEBENCH_MODELS": "lr,pca_lr,negative_control"}
     t0 = time.monotonic()
     with dagster_daemon(env, log, cwd=tmp_path) as daemon:
         first = wait_for(lambda: [t for t in _automation_ticks(instance) if t.status != TickStatus.STARTED], None,

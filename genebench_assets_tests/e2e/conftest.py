@@ -1,4 +1,5 @@
-"""Session fixtures for the end-to-end tests: ONE real webserver + daemon for both test files, the
+"""Session fixtures for the end-to-end tests: ONE real webserver + daemon for the files of the xdist group "e2e"
+(genebench_assets_tests/conftest.py; test_materialize_all runs its own, in a group of its own), the
 catalog materialized once, and one backfill of the gastrocnemius study partitions from raw counts to
 the evaluation. The GraphQL tests run before the browser tests (see pytest_collection_modifyitems), so
 the screenshots show the materialized partitions."""
@@ -13,6 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from genebench_assets_tests.conftest import E2E_OWN_SERVER_FILES
 from genebench_assets_tests.e2e.dagster_server import DagsterServer, DagsterServerError, dagster_server
 from genebench_assets_tests.e2e.graphql_client import DagsterGraphQL, DagsterTimeout
 
@@ -72,8 +74,8 @@ def pytest_collection_modifyitems(config, items):
 
     def rank(item) -> int:
         path = Path(str(item.fspath))
-        if path.parent != here or path.name in ("test_materialize_all.py", "test_progress_wait.py"):
-            return 0  # its own small-catalog server: all its tests together, done before the session server
+        if path.parent != here or path.name in E2E_OWN_SERVER_FILES:
+            return 0  # its own small-catalog server (or none), in an xdist group of its own: not between the others
         return 2 if "browser" in item.keywords else 1
 
     e2e = [i for i in items if Path(str(i.fspath)).parent == here]
@@ -93,10 +95,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(scope="session")
 def dagster_e2e(tmp_path_factory) -> Iterator[DagsterServer]:
-    """The real `dagster-webserver` + `dagster-daemon` serving the repo's workspace.yaml."""
+    """The real `dagster-webserver` + `dagster-daemon` serving the repo's workspace.yaml.
+
+    The daemon's backfill loop runs every 3 s (fast_daemon.py) instead of Dagster's fixed 30 s: the
+    backfills here (study -> tissue; LLM answers -> leaderboard) need 4-5 loop iterations each, and with the
+    stock interval about two of the four minutes were spent waiting for the next one. The stock
+    `dagster-daemon run` is still what defs/test_postgres_instance.py runs."""
     tmp = tmp_path_factory.mktemp("dagster_e2e")
     t0 = time.monotonic()
-    with dagster_server(tmp) as server:
+    with dagster_server(tmp, backfill_interval_seconds=3) as server:
         TIMINGS.add("server startup", time.monotonic() - t0)
         yield server
     TIMINGS.add("server total (incl. shutdown)", time.monotonic() - t0)

@@ -32,11 +32,13 @@ def batch_correction_test_labels_never_enter(context: dg.AssetCheckExecutionCont
     manifest = store.read_json(FEATURES, tissue, "manifest")  # the check reads its own asset directly
     inputs = correction_inputs(store, settings.catalog(), tissue)
     outcomes = []
+    caches: dict[str, dict] = {}  # per method (one matrix each): the re-runs share ComBat-seq fits of equal inputs
     for e in manifest["entries"]:
         fold, record = Fold.from_dict(e["fold"]), CorrectionRecord.from_dict(e["record"])
         stored = store.read_frame(FEATURES, tissue, e["method"], fold.fold_id)
         outcomes.append(labels_never_enter(e["method"], correction_matrix(inputs, e["method"]), inputs.batch_of, fold,
-                                           manifest["protocol"], inputs.seed_ids[e["method"]], stored, record))
+                                           manifest["protocol"], inputs.seed_ids[e["method"]], stored, record,
+                                           cache=caches.setdefault(e["method"], {})))
     failures = [f for o in outcomes for f in o.failures]
     exceptions = sorted({o.metadata["seed_exception"] for o in outcomes if o.metadata.get("seed_exception")})
     outcome = CheckOutcome(

@@ -24,7 +24,11 @@ TOLERANCE = 1e-9
 
 
 def labels_never_enter(method: str, matrix: pd.DataFrame, batch_of: pd.Series, fold, protocol: str,
-                       tissue_ids, stored: pd.DataFrame, record: corrections.CorrectionRecord) -> CheckOutcome:
+                       tissue_ids, stored: pd.DataFrame, record: corrections.CorrectionRecord, *,
+                       cache: dict | None = None) -> CheckOutcome:
+    """``cache``: ``correct_fold``'s ComBat-seq cache, shared by the re-runs (one per ``matrix``): it is keyed
+    by the fit samples and the design's labels, so re-runs whose changed test labels do not enter the fit
+    reuse one fit, and any whose labels do enter are refitted."""
     test = set(map(str, fold.test_ids))
     failures = []
     label_leak = sorted(test & set(record.labels_from))
@@ -41,7 +45,7 @@ def labels_never_enter(method: str, matrix: pd.DataFrame, batch_of: pd.Series, f
                          ("all Ground", [0.0] * fold.n_test)):
         try:
             again, _ = corrections.correct_fold(method, matrix, batch_of, dataclasses.replace(fold, y_test=tuple(y_test)),
-                                                protocol, tissue_ids)
+                                                protocol, tissue_ids, cache=cache)
         except Exception as exc:  # the correction depends on the test labels so much that it no longer runs
             failures.append(f"{fold.fold_id} {method}: re-run with the test labels {name} failed: "
                             f"{' '.join(str(exc).split())[:200]}")

@@ -154,17 +154,24 @@ def _limma_fold(expr, batch_of, plan, fold_ids, test_ids):
 
 
 def _combat_fold(counts, batch_of, plan, fold_ids, test_ids, cache):
-    key = plan.fit_ids
+    # The cache key is everything a ComBat-seq call here takes besides the (shared) counts and batches: the
+    # fit samples and the design's labels, so a fit with other labels in its design is never reused.
+    design = _design(plan)
+    key = (plan.fit_ids, None if design is None else tuple(design.astype(float)))
     if key not in cache:
-        cache[key] = combat_seq(counts[list(plan.fit_ids)], batch_of.loc[list(plan.fit_ids)], design=_design(plan))
+        cache[key] = combat_seq(counts[list(plan.fit_ids)], batch_of.loc[list(plan.fit_ids)], design=design)
     fit = cache[key]
     fitted = set(plan.fit_ids)
     out = {s: fit[s] for s in fold_ids if s in fitted}
     new = [s for s in fold_ids if s not in fitted]
     for b in sorted({batch_of[s] for s in new}):
         ids = [s for s in new if batch_of[s] == b]
-        both = pd.concat([fit, counts[ids]], axis=1)
-        mapped = combat_seq(both, [REFERENCE_BATCH] * fit.shape[1] + [b] * len(ids), ref_batch=REFERENCE_BATCH)
+        map_key = (key, b, tuple(ids))  # the batch's unlabelled counts mapped onto that fit
+        if map_key not in cache:
+            both = pd.concat([fit, counts[ids]], axis=1)
+            cache[map_key] = combat_seq(both, [REFERENCE_BATCH] * fit.shape[1] + [b] * len(ids),
+                                        ref_batch=REFERENCE_BATCH)
+        mapped = cache[map_key]
         out.update({s: mapped[s] for s in ids})
     frame = np.log2(pd.DataFrame(out)[list(fold_ids)] + 1.0)
     transform = ("fitted with the test mission" if set(test_ids) <= fitted else
@@ -178,7 +185,8 @@ def correct_fold(method: str, matrix: pd.DataFrame, batch_of: pd.Series, fold, p
 
     ``matrix``: log2 expression (none, limma_rbe) or integer counts (combat_seq), genes x samples, no NaN;
     ``batch_of``: sample -> mission; ``tissue_ids``: every sample the seed's one fit saw. ``cache`` shares a
-    ComBat-seq fit between folds with the same fit samples (seed: one fit per tissue)."""
+    ComBat-seq fit between calls on the same ``matrix`` with the same fit samples and design labels (seed:
+    one fit per tissue; the label check's re-runs of a fold whose design takes no label: one fit)."""
     if method not in METHODS:
         raise ValueError(f"unknown batch correction {method!r}; expected one of {list(METHODS)}")
     fold_ids = [str(s) for s in (*fold.train_ids, *fold.test_ids)]

@@ -117,6 +117,37 @@ def test_label_check_passes_clean_and_fails_on_a_correction_that_uses_test_label
     assert [f for f in outcome.failures if "differs from the stored" in f]
 
 
+def test_label_check_reruns_share_combat_fits_only_when_no_label_enters(tissue, monkeypatch):
+    """The check's three ComBat-seq re-runs per fold share one cache (keyed by the fit samples and the design's
+    labels): clean, a fold costs one fit and one mapping of the test mission, not three of each; a design that
+    takes the test labels is refitted for every change of them, so the planted leak still fails."""
+    counts, expr, meta = tissue
+    matrix, batch, ids = corrections.integer_counts(counts), meta["mission"], list(meta.index)
+    calls = []
+    real = corrections.combat_seq
+    monkeypatch.setattr(corrections, "combat_seq", lambda *a, **k: calls.append(k.get("design") is not None) or real(*a, **k))
+    fold = _folds(expr, meta, "strict")[0]
+    stored, rec = corrections.correct_fold("combat_seq", matrix, batch, fold, "strict", ids)
+    calls.clear()
+    cache: dict = {}
+    outcome = checks.labels_never_enter("combat_seq", matrix, batch, fold, "strict", ids, stored, rec, cache=cache)
+    assert outcome.passed, outcome.failures
+    assert outcome.metadata["max_abs_difference_with_changed_test_labels"] == 0.0
+    assert len(calls) == 2  # one fit on the training samples, one mapping of the test mission (was 6)
+
+    def leaky(fold, protocol, tissue_ids):  # ComBat-seq with covar_mod = label over every sample
+        fit = tuple(map(str, (*fold.train_ids, *fold.test_ids)))
+        return corrections.FitPlan(fit, pd.Series((*fold.y_train, *fold.y_test), index=list(fit)))
+
+    monkeypatch.setattr(corrections, "fit_plan", leaky)
+    stored, rec = corrections.correct_fold("combat_seq", matrix, batch, fold, "strict", ids, cache=cache)
+    calls.clear()
+    outcome = checks.labels_never_enter("combat_seq", matrix, batch, fold, "strict", ids, stored, rec, cache=cache)
+    assert calls == [True, True, True]  # flipped, all Flight, all Ground: each its own design, each refitted
+    assert not outcome.passed
+    assert len([f for f in outcome.failures if "differs from the stored" in f]) == 3
+
+
 def test_a1_variants_layouts_on_demo_like_data(tissue):
     counts, expr, meta = tissue
     ids = list(meta.index)
