@@ -163,3 +163,14 @@ def test_evaluate_many_bad_values_lists_a_capped_few_and_the_total(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and f"({n} problem(s))" in lines[0]
     assert len(lines) == 1 + 20 + 1 and lines[-1] == f"  ... and {n - 20} more ({n} in all)"
+
+
+def test_reproduce_refuses_a_bad_worker_count_in_one_line(tmp_path):
+    """GENEBENCH_JOBS is read before the workers start (and before Dagster is loaded): a bad value is one line."""
+    env = {"DAGSTER_HOME": str(tmp_path / "home"), "GENEBENCH_JOBS": "two", "PATH": str(Path(sys.executable).parent)}
+    proc = subprocess.run([sys.executable, "-m", "genebench_assets.cli", "reproduce", "pathway-lomo", "--release",
+                           str(tmp_path), "--db", "hallmark", "--out", str(tmp_path / "out")],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "genebench reproduce: GENEBENCH_JOBS='two': expected a whole number of worker processes"]

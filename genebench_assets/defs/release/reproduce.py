@@ -5,8 +5,8 @@ All requested (tissue, collection) partitions go into as few Dagster runs as the
 allows: a run covers a rectangular range (collections x tissues, each contiguous in the partitions'
 order), so the default - every tissue of the requested collections - is ONE run; each partition
 still gets its own materialization and metadata (defs/release/assets.py). Per-run cost (run
-creation, resource set-up, event-log writes) is paid once, and the fits of every partition share
-one pool of worker processes."""
+creation, resource set-up, event-log writes) is paid once, and every step of the run works on the
+worker processes the caller started (`workers`: the command starts them before it loads Dagster)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,11 @@ def partition_ranges(dbs, tissues) -> list[tuple[dg.MultiPartitionKey, dg.MultiP
     return ranges
 
 
-def reproduce_pathway_lomo(instance, defs, *, release: Path, db, out: Path, tissues=None) -> int:
-    """db: one collection or several (a list); tissues: all six by default."""
+def reproduce_pathway_lomo(instance, defs, *, release: Path, db, out: Path, tissues=None, workers=None) -> int:
+    """db: one collection or several (a list); tissues: all six by default. workers: a fit pool
+    (science/models/fit_pool.worker_pool) the caller started, shared by every step of every run (the
+    command starts it before it loads Dagster, so the workers' imports overlap its own); without it
+    each step starts its own workers."""
     dbs = [db] if isinstance(db, str) else list(dict.fromkeys(db))
     tissues = list(dict.fromkeys(tissues or TISSUES))
     unknown = [t for t in tissues if t not in TISSUES]
@@ -60,7 +63,8 @@ def reproduce_pathway_lomo(instance, defs, *, release: Path, db, out: Path, tiss
         t0 = time.perf_counter()
         result = job.execute_in_process(
             instance=instance, run_config=run_config, raise_on_error=False,
-            tags={"dagster/asset_partition_range_start": str(start), "dagster/asset_partition_range_end": str(end)})
+            tags={"dagster/asset_partition_range_start": str(start), "dagster/asset_partition_range_end": str(end)},
+            resources={"release_workers": workers} if workers is not None else None)
         done = {str(m.partition) for m in result.asset_materializations_for_node("release_evaluation")}
         covered = _keys_in(start, end)
         for key in covered:

@@ -221,11 +221,17 @@ def guarded_fit(model: str, X_train, y_train, X_test, seed: int, timeout: float 
 
 
 @contextlib.contextmanager
-def worker_pool(n_jobs: int, *, preload: Sequence[str] = (), force: bool = False):
+def worker_pool(n_jobs: int, *, preload: Sequence[str] = (), force: bool = False,
+                shared: concurrent.futures.ProcessPoolExecutor | None = None):
     """A pool of n_jobs spawned workers, started now (each imports `preload` as it starts), for
     `map_in_workers(..., pool=...)`; None when n_jobs <= 1 (fits then run in the calling process).
     On any exit the workers are shut down; on an exception (or Dagster's termination) pending
-    tasks are cancelled and running workers killed, without waiting for running fits."""
+    tasks are cancelled and running workers killed, without waiting for running fits.
+    shared: workers a caller's own `worker_pool` block started earlier (e.g. a command, before it loaded
+    Dagster, for every step of its run): yielded as they are and left to that block to stop."""
+    if shared is not None:
+        yield shared
+        return
     if n_jobs <= 1 and not force:  # force: one worker even for n_jobs 1 (plug-in code never runs in the run process)
         yield None
         return

@@ -6,6 +6,7 @@ published numbers exactly."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 
 import dagster as dg
@@ -13,6 +14,8 @@ import pytest
 
 from genebench_assets.defs.lineage.tracing import latest_materialization, lineage_from_instance
 from genebench_assets.defs.release.reproduce import partition_ranges, release_definitions, reproduce_pathway_lomo
+from genebench_assets.science.models.fit_pool import worker_pool
+from genebench_assets.science.release import worker_modules
 from genebench_assets.science.release.pathway_lomo import compare_to_published, result_filename
 from genebench_assets.science.storage.table_store import TableStore
 from genebench_assets_tests.conftest import REPO_ROOT, shared_path
@@ -34,22 +37,50 @@ def test_ranges_are_rectangles_in_partition_order():
 
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory):
-    """hallmark + kegg (neighbours) x gastrocnemius..thymus + eye: 2 runs for 8 partitions."""
+    """hallmark + kegg (neighbours) x gastrocnemius..thymus + eye: 2 runs for 8 partitions, as the command
+    runs them: every step of both runs on the one pool of workers started before (counted here)."""
     release = shared_path("genelab_release")
     work = tmp_path_factory.mktemp("reproduce_runs")
     instance = dg.DagsterInstance.ephemeral()
+    pools = []
+
+    class Counted(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
     mp = pytest.MonkeyPatch()
     mp.setenv("GENEBENCH_DATA_DIR", str(work / "data"))
+    mp.setattr(concurrent.futures, "ProcessPoolExecutor", Counted)
     try:
-        code = reproduce_pathway_lomo(instance, release_definitions(), release=release, db=["kegg", "hallmark"],
-                                      out=work / "out", tissues=["eye", "gastrocnemius", "kidney", "thymus"])
+        with worker_pool(2, preload=worker_modules()) as workers:
+            code = reproduce_pathway_lomo(instance, release_definitions(), release=release, db=["kegg", "hallmark"],
+                                          out=work / "out", tissues=["eye", "gastrocnemius", "kidney", "thymus"],
+                                          workers=workers)
     finally:
         mp.undo()
-    return code, instance, work
+    return code, instance, work, len(pools)
+
+
+def test_every_step_of_every_run_uses_the_workers_started_before(reproduced):
+    assert reproduced[3] == 1
+
+
+def test_without_workers_one_partition_runs_in_process_with_the_same_numbers(tmp_path, monkeypatch):
+    """The UI / `dg launch` path: no workers given; a single small partition starts none."""
+    monkeypatch.setenv("GENEBENCH_DATA_DIR", str(tmp_path / "data"))
+    started = []
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", lambda *a, **k: started.append(1))
+    code = reproduce_pathway_lomo(dg.DagsterInstance.ephemeral(), release_definitions(), release=shared_path("genelab_release"),
+                                  db="hallmark", out=tmp_path / "out", tissues=["eye"])
+    assert code == 0 and started == []
+    name = result_filename("eye", "hallmark")
+    ours = json.loads((tmp_path / "out" / name).read_text())
+    assert compare_to_published(ours, json.loads((FIXTURES / name).read_text())) == []
 
 
 def test_two_runs_for_two_rectangles(reproduced):
-    code, instance, _ = reproduced
+    code, instance, _, _ = reproduced
     assert code == 0
     runs = instance.get_runs()
     assert len(runs) == 2
@@ -60,7 +91,7 @@ def test_two_runs_for_two_rectangles(reproduced):
 @pytest.mark.parametrize("tissue", ["gastrocnemius", "kidney", "thymus", "eye"])
 @pytest.mark.parametrize("db", ["hallmark", "kegg"])
 def test_every_partition_has_its_own_materializations_and_provenance(reproduced, tissue, db):
-    _, instance, work = reproduced
+    _, instance, work, _ = reproduced
     store = TableStore(work / "data")
     part = f"{tissue}|{db}"
     for asset in ASSETS:
@@ -81,14 +112,14 @@ def test_every_partition_has_its_own_materializations_and_provenance(reproduced,
 @pytest.mark.parametrize("tissue", ["gastrocnemius", "kidney", "thymus", "eye"])
 @pytest.mark.parametrize("db", ["hallmark", "kegg"])
 def test_published_numbers_exactly(reproduced, tissue, db):
-    _, _, work = reproduced
+    _, _, work, _ = reproduced
     name = result_filename(tissue, db)
     ours = json.loads((work / "out" / name).read_text())
     assert compare_to_published(ours, json.loads((FIXTURES / name).read_text())) == []
 
 
 def test_lineage_of_a_partition_in_a_range_run_has_no_false_drift(reproduced):
-    _, instance, _ = reproduced
+    _, instance, _, _ = reproduced
     chain = lineage_from_instance(instance, tissue="kidney|kegg", model="lr", evaluation_asset="release_evaluation")
     assert [s["asset"] for s in chain["steps"]] == ["release_predictions", "release_fold_features"]
     for step in chain["steps"]:
@@ -98,7 +129,7 @@ def test_lineage_of_a_partition_in_a_range_run_has_no_false_drift(reproduced):
 
 
 def test_nothing_outside_the_requested_partitions(reproduced):
-    _, instance, work = reproduced
+    _, instance, work, _ = reproduced
     assert latest_materialization(instance, "release_evaluation", "liver|hallmark") is None
     assert latest_materialization(instance, "release_evaluation", "kidney|reactome") is None
     assert sorted(p.name for p in (work / "out").iterdir()) == sorted(

@@ -141,3 +141,17 @@ def test_cpu_slots_let_at_most_n_fits_run_at_once_across_processes(tmp_path, mon
         pass
     with cpu_slot(f"1:{tmp_path}"):
         pass
+
+
+def test_a_shared_pool_is_used_as_is_and_left_running():
+    """`worker_pool(..., shared=pool)` (a step given the workers a command started) runs on those workers,
+    starts none of its own, and leaves them to the block that started them."""
+    from genebench_assets.science.models.fit_pool import worker_pool
+
+    with worker_pool(2) as outer:
+        workers = set(multiprocessing.active_children())
+        with worker_pool(2, preload=("xml.dom.minidom",), shared=outer) as pool:
+            assert pool is outer and set(multiprocessing.active_children()) == workers
+            assert map_in_workers(_fit, [(0,), (1,)], n_jobs=2, pool=pool)[0] is not None
+        assert set(multiprocessing.active_children()) == workers and all(p.is_alive() for p in workers)
+    assert multiprocessing.active_children() == []
