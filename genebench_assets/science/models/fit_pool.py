@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -113,7 +114,6 @@ def cpu_slot(spec: str | None = None):
     """Hold one of N slots (an exclusive flock on DIR/slot-<i>.lock) while the block runs; no-op without a spec
     (GENEBENCH_FIT_SLOTS unset). The kernel releases a slot when its process dies, even by SIGKILL."""
     import fcntl
-    import time
 
     spec = os.environ.get(FIT_SLOTS_ENV, "") if spec is None else spec
     if not spec:
@@ -158,7 +158,6 @@ def timed_fit_predict(model: str, X_train, y_train, X_test, seed: int):
     """(P(Flight) of the test rows, fit + predict seconds) of one single-threaded fit; a top-level
     science function so a spawned worker imports only the science core, not the Dagster wiring."""
     import functools
-    import time
 
     from genebench_assets.science.models.classifiers import fit_predict
 
@@ -182,7 +181,6 @@ def guarded_fit(model: str, X_train, y_train, X_test, seed: int, timeout: float 
     import functools
     import resource
     import threading
-    import time
 
     from genebench_assets.science.models.plugins import PLUGIN_PREFIX, PluginError, fit_plugin
 
@@ -254,8 +252,14 @@ def worker_pool(n_jobs: int, *, preload: Sequence[str] = (), force: bool = False
             for p in processes:  # a failed or interrupted run does not wait for running fits
                 if p.is_alive():
                     p.kill()
+            # The pool's manager thread may reap a killed worker first (waitpid in two threads): join then
+            # returns with the exit code still unset until that thread records it. Wait for the record, so a
+            # caller that lists the children right after (multiprocessing.active_children) sees none.
+            deadline = time.monotonic() + 5
             for p in processes:
-                p.join(timeout=5)
+                p.join(timeout=max(0.0, deadline - time.monotonic()))
+                while p.exitcode is None and time.monotonic() < deadline:
+                    time.sleep(0.01)
 
 
 def map_in_workers(fn: Callable[..., Any], arg_tuples: Iterable[Sequence[Any]], n_jobs: int, *,
