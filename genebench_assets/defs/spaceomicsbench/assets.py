@@ -178,12 +178,14 @@ def soma_split_folds(context, settings: GenebenchSettings, soma_settings: SpaceO
           deps=[soma_task_definition, soma_task_data, soma_split_folds],
           description="Per baseline (Random, Majority, LogisticRegression, RandomForest, MLP, XGBoost, LightGBM; "
           "multilabel one-vs-rest for B2) and fold: predictions and scores of the test rows. Mean imputer -> "
-          "optional PCA -> StandardScaler fitted on the training rows; seed 42.")
+          "optional PCA -> StandardScaler fitted on the training rows; seed 42 (with --seeds: once per seed, and 42, "
+          "each entry naming its seed).")
 def soma_predictions(context, settings: GenebenchSettings, soma_settings: SpaceOmicsBenchMLSettings,
                      model_settings: ModelSettings):
     import warnings
 
-    from genebench_assets.science.spaceomicsbench.baselines import library_versions, models_for, run_baseline
+    from genebench_assets.science.spaceomicsbench.baselines import (
+        baseline_seeds, library_versions, models_for, run_baseline)
 
     store, protocol, task_id = _ctx(context, settings, soma_settings)
     require_checked_split_folds(context, store, protocol, task_id)
@@ -194,18 +196,26 @@ def soma_predictions(context, settings: GenebenchSettings, soma_settings: SpaceO
     folds = load_folds(store, protocol, task_id)
     models = [m for m in models_for(data.task_type) if not soma_settings.models or m in soma_settings.models]
     plugins = configured_plugins(model_settings, reserved=models_for(data.task_type))  # before any fit
+    # Seeds (issue 20, `--seeds`): with several, each baseline is fitted once per seed (seed 42 too, for the
+    # published layout) and every entry names its seed; one seed: seed 42 alone, the file as before.
+    seeds = baseline_seeds(model_settings.run_seeds())
     out, timing = {}, {}
     for model in models:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            preds = run_baseline(model, data, folds)
-        out[model] = [{"fold": p.fold, "row_ids": folds[i].test_ids, "y_pred": p.y_pred.tolist(),
-                       "y_score": p.y_score.tolist(), "fit_seconds": round(p.fit_seconds, 4)}
-                      for i, p in enumerate(preds)]
-        timing[model] = round(sum(p.fit_seconds for p in preds), 2)
+        out[model], timing[model] = [], 0.0
+        for seed in seeds:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                preds = run_baseline(model, data, folds, seed=seed)
+            out[model] += [{"fold": p.fold, "row_ids": folds[i].test_ids, "y_pred": p.y_pred.tolist(),
+                            "y_score": p.y_score.tolist(), "fit_seconds": round(p.fit_seconds, 4),
+                            **({"seed": seed} if len(seeds) > 1 else {})} for i, p in enumerate(preds)]
+            timing[model] += sum(p.fit_seconds for p in preds)
+        timing[model] = round(timing[model], 2)
         context.log.info(f"{task_id} {model}: {timing[model]}s")
     doc = {"task_id": task_id, "status": "available", "models": models, "versions": library_versions(),
            "predictions": out}
+    if len(seeds) > 1:
+        doc["baseline_seeds"] = model_settings.run_seeds()
     # Plug-ins (issue 20): on binary tasks, through the fit workers, kept apart from the baselines so the
     # published-layout results and the composite stay the baselines'; nothing is written if one fails.
     plugin_meta = _soma_plugin_fits(context, model_settings, plugins, data, folds, doc)
@@ -268,7 +278,7 @@ def _soma_plugin_fits(context, model_settings: ModelSettings, plugins: dict, dat
           "analytic chance level beside the Random baseline's score. strict, multi-class tasks: the same predictions "
           "also scored with the seed's macro-F1 (_strict_data_seed_metric), to split seed vs strict per defect.")
 def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOmicsBenchMLSettings):
-    from genebench_assets.science.spaceomicsbench.baselines import FoldPrediction, encode_labels
+    from genebench_assets.science.spaceomicsbench.baselines import SEED, FoldPrediction, encode_labels
     from genebench_assets.science.spaceomicsbench.composite import analytic_chance
     from genebench_assets.science.spaceomicsbench.defect_attribution import BETWEEN_KEY, needs_between
     from genebench_assets.science.spaceomicsbench.task_results import evaluate_predictions
@@ -286,6 +296,8 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
     results, ci, scored = {}, {}, {}
     plugin_predictions = stored.get("plugin_predictions", {})  # issue 20: plug-ins, kept apart from the baselines
     plugin_results = {}
+    over_seeds = stored.get("baseline_seeds")  # issue 20: the baselines' run seeds (absent: seed 42 alone)
+    baselines_over_seeds = {}
     for model in [*stored["models"], *plugin_predictions]:
         entries = (stored["predictions"] if model in stored["models"] else plugin_predictions)[model]
         per_seed = []  # one evaluation per seed (plug-ins under --seeds: entries name their seed)
@@ -298,8 +310,17 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
                 preds.append(FoldPrediction(p["fold"], np.asarray(p["y_pred"]), np.asarray(p["y_score"], dtype=float),
                                             p["fit_seconds"]))
             per_seed.append((seed, evaluate_predictions(data, folds, model, preds, primary, n_boot=soma_settings.n_boot)))
-        agg, details, extras = per_seed[0][1] if len(per_seed) == 1 else _over_seeds(per_seed)
-        scored[model] = (agg, extras)
+        if model in stored["models"] and over_seeds:
+            # Baselines under --seeds: the published layout keeps seed 42's numbers; the mean ± sd over the
+            # run seeds (the plug-ins' code) goes beside them and into the results records.
+            by_seed = dict(per_seed)
+            agg, details, extras = by_seed[SEED]
+            over_agg, _, over_extras = _over_seeds([(seed, by_seed[seed]) for seed in over_seeds])
+            baselines_over_seeds[model] = over_agg
+            scored[model] = (over_agg, over_extras)
+        else:
+            agg, details, extras = per_seed[0][1] if len(per_seed) == 1 else _over_seeds(per_seed)
+            scored[model] = (agg, extras)
         target = results if model in stored["models"] else plugin_results
         target[model] = agg
         if details is not None:
@@ -311,7 +332,8 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
         results[BETWEEN_KEY] = {}
         for model in stored["models"]:
             preds = [FoldPrediction(p["fold"], np.asarray(p["y_pred"]), np.asarray(p["y_score"], dtype=float),
-                                    p["fit_seconds"]) for p in stored["predictions"][model]]
+                                    p["fit_seconds"]) for p in stored["predictions"][model]
+                     if p.get("seed", SEED) == SEED]
             results[BETWEEN_KEY][model] = evaluate_predictions(data, folds, model, preds, primary, n_boot=0,
                                                                metric_protocol="seed")[0]
     y_enc, classes = encode_labels(data)
@@ -324,6 +346,8 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
     if "plugins" in stored:  # only with plug-ins configured: otherwise the file is the baselines' alone
         record.update(plugins=stored["plugins"], plugin_results=plugin_results,
                       **({"plugins_skipped": stored["plugins_skipped"]} if "plugins_skipped" in stored else {}))
+    if over_seeds:
+        record.update(baseline_seeds=over_seeds, baseline_results_over_seeds=baselines_over_seeds)
     _, sha = store.write_json(record, "soma_evaluation", protocol, task_id)
     rows = []
     for model in [*stored["models"], *plugin_results]:
@@ -342,6 +366,12 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
             {m: v.get(primary, {}).get("mean") for m, v in results[BETWEEN_KEY].items()})
     if "plugins_skipped" in stored:
         meta["plugins_skipped"] = stored["plugins_skipped"]
+    if over_seeds:
+        over_rows = [{"model": m, f"{primary} mean over seeds": a[primary]["mean"],
+                      "sd_over_seeds": a[primary]["sd_over_seeds"], "seeds": a[primary]["seeds"]}
+                     for m, a in baselines_over_seeds.items() if primary in a]
+        meta["baselines_over_seeds"] = dg.MetadataValue.md(
+            frame_markdown(pd.DataFrame(over_rows).set_index("model")) if over_rows else "none")
     meta.update(provenance_metadata(upstream=_upstream(store, "soma_predictions", protocol, task_id),
                                     raw_files=_raw_files(store, protocol, task_id), protocol=protocol,
                                     extra={"plugins": stored["plugins"]} if stored.get("plugins") else None))
@@ -351,7 +381,8 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
 
     records = records_from_soma(
         task_id=task_id, protocol=protocol, primary=primary, scored=scored,
-        predictions={**stored["predictions"], **plugin_predictions},
+        predictions={**{m: [p for p in e if p.get("seed") in (over_seeds or [None])]
+                        for m, e in stored["predictions"].items()}, **plugin_predictions},
         folds_data_version=_upstream(store, "soma_split_folds", protocol, task_id)[0]["data_version"],
         code_version=context.assets_def.code_versions_by_key.get(context.asset_key) or "unknown",
         plugins=stored.get("plugins", {}), plugin_cost=stored.get("plugin_fit_cost", {}),
@@ -362,9 +393,10 @@ def soma_evaluation(context, settings: GenebenchSettings, soma_settings: SpaceOm
 
 
 def _over_seeds(per_seed: list[tuple[int, tuple]]) -> tuple[dict, list | None, dict]:
-    """A plug-in's (aggregate, details, extras) over seeds: each metric's mean and std are the means over seeds,
-    with ``sd_over_seeds``, ``n_seeds``, ``seeds`` (science/evaluation/over_seeds.py); the CI is averaged; per-fold
-    values and details are every seed's, each naming its seed."""
+    """A model's (aggregate, details, extras) over seeds (plug-ins; baselines under --seeds): each metric's mean
+    and std are the means over seeds, with ``sd_over_seeds``, ``n_seeds``, ``seeds``
+    (science/evaluation/over_seeds.py); the CI is averaged; per-fold values and details are every seed's, each
+    naming its seed."""
     from genebench_assets.science.evaluation.over_seeds import mean_over_seeds
 
     aggs = [(seed, ev[0]) for seed, ev in per_seed]

@@ -1,6 +1,8 @@
 """The seven SpaceOmicsBench baselines (SPEC §12), per fold: mean imputer -> optional PCA ->
-StandardScaler, all fitted on the training rows only, then the model. Seed 42 everywhere; the Random
-baseline draws from ``RandomState(42 + fold index)`` as published, so its numbers reproduce.
+StandardScaler, all fitted on the training rows only, then the model. Seed 42 everywhere by default (``seed``
+of ``run_baseline``: the models' and PCA's ``random_state``); the Random baseline draws from
+``RandomState(seed + fold index)`` as published, so its numbers reproduce. Other seeds (``--seeds``, issue 20)
+are full reruns of the same pipeline.
 
 Multilabel tasks (B2) run one-vs-rest logistic regression, random forest and a smaller MLP, named
 ``multilabel_<model>`` as in the published results.
@@ -38,39 +40,39 @@ def library_versions() -> dict[str, str]:
             "lightgbm": lightgbm.__version__, "numpy": np.__version__}
 
 
-def make_model(name: str):
+def make_model(name: str, seed: int = SEED):
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.neural_network import MLPClassifier
 
     if name == "logreg":
-        return LogisticRegression(max_iter=1000, C=1.0, class_weight="balanced", random_state=SEED, solver="lbfgs")
+        return LogisticRegression(max_iter=1000, C=1.0, class_weight="balanced", random_state=seed, solver="lbfgs")
     if name == "rf":
-        return RandomForestClassifier(n_estimators=100, class_weight="balanced", random_state=SEED, n_jobs=-1)
+        return RandomForestClassifier(n_estimators=100, class_weight="balanced", random_state=seed, n_jobs=-1)
     if name == "mlp":
-        return MLPClassifier(hidden_layer_sizes=(256, 128, 64), max_iter=500, random_state=SEED, early_stopping=True,
+        return MLPClassifier(hidden_layer_sizes=(256, 128, 64), max_iter=500, random_state=seed, early_stopping=True,
                              validation_fraction=0.15, alpha=0.01, learning_rate_init=0.001)
     if name == "xgboost":
         from xgboost import XGBClassifier
 
-        return XGBClassifier(n_estimators=100, max_depth=6, random_state=SEED, eval_metric="logloss", verbosity=0)
+        return XGBClassifier(n_estimators=100, max_depth=6, random_state=seed, eval_metric="logloss", verbosity=0)
     if name == "lightgbm":
         from lightgbm import LGBMClassifier
 
-        return LGBMClassifier(n_estimators=100, max_depth=6, num_leaves=31, random_state=SEED, verbose=-1, n_jobs=-1)
+        return LGBMClassifier(n_estimators=100, max_depth=6, num_leaves=31, random_state=seed, verbose=-1, n_jobs=-1)
     if name == "multilabel_logreg":
-        return OneVsRestClassifier(LogisticRegression(max_iter=1000, C=1.0, class_weight="balanced", random_state=SEED))
+        return OneVsRestClassifier(LogisticRegression(max_iter=1000, C=1.0, class_weight="balanced", random_state=seed))
     if name == "multilabel_rf":
         return OneVsRestClassifier(RandomForestClassifier(n_estimators=100, class_weight="balanced",
-                                                          random_state=SEED, n_jobs=-1))
+                                                          random_state=seed, n_jobs=-1))
     if name == "multilabel_mlp":
-        return OneVsRestClassifier(MLPClassifier(hidden_layer_sizes=(128, 64), max_iter=300, random_state=SEED,
+        return OneVsRestClassifier(MLPClassifier(hidden_layer_sizes=(128, 64), max_iter=300, random_state=seed,
                                                  early_stopping=True, alpha=0.01))
     raise ValueError(f"model: unknown baseline {name!r}; expected one of {CLASSIFIER_MODELS + MULTILABEL_MODELS}")
 
 
-def preprocess_fold(X_train: np.ndarray, X_test: np.ndarray, pca: dict | None):
+def preprocess_fold(X_train: np.ndarray, X_test: np.ndarray, pca: dict | None, seed: int = SEED):
     """Mean imputer -> optional PCA (whole matrix, or per modality block for G1) -> StandardScaler,
     each fitted on the training rows only."""
     from sklearn.decomposition import PCA
@@ -81,7 +83,7 @@ def preprocess_fold(X_train: np.ndarray, X_test: np.ndarray, pca: dict | None):
     X_train = imputer.fit_transform(X_train)
     X_test = imputer.transform(X_test)
     if pca and "n_components" in pca:
-        p = PCA(n_components=min(pca["n_components"], X_train.shape[0] - 1), random_state=SEED)
+        p = PCA(n_components=min(pca["n_components"], X_train.shape[0] - 1), random_state=seed)
         X_train, X_test = p.fit_transform(X_train), p.transform(X_test)
     if pca and "groups" in pca:
         # Block bounds refer to the matrix before imputation; SimpleImputer drops all-NaN columns,
@@ -89,7 +91,7 @@ def preprocess_fold(X_train: np.ndarray, X_test: np.ndarray, pca: dict | None):
         c = pca["n_clinical"]
         tr, te = [X_train[:, :c]], [X_test[:, :c]]
         for g in pca["groups"]:
-            p = PCA(n_components=min(g["n_components"], X_train.shape[0] - 1), random_state=SEED)
+            p = PCA(n_components=min(g["n_components"], X_train.shape[0] - 1), random_state=seed)
             tr.append(p.fit_transform(X_train[:, g["start"]:g["end"]]))
             te.append(p.transform(X_test[:, g["start"]:g["end"]]))
         X_train, X_test = np.hstack(tr), np.hstack(te)
@@ -115,16 +117,16 @@ def encode_labels(data: TaskData) -> tuple[np.ndarray, list]:
     return data.y.astype(int), [0, 1]
 
 
-def predict_fold(model_name: str, data: TaskData, y_enc: np.ndarray, fold: Fold) -> FoldPrediction:
+def predict_fold(model_name: str, data: TaskData, y_enc: np.ndarray, fold: Fold, seed: int = SEED) -> FoldPrediction:
     """Fit on the fold's training rows; predict its test rows. The model sees test features only."""
     tr, te = np.asarray(fold.train_rows), np.asarray(fold.test_rows)
     t0 = time.perf_counter()
-    X_train, X_test = preprocess_fold(data.X[tr], data.X[te], data.pca)
+    X_train, X_test = preprocess_fold(data.X[tr], data.X[te], data.pca, seed)
     y_train = y_enc[tr]
     n_test = len(te)
     multilabel = y_train.ndim == 2
     if model_name == "random":
-        rng = np.random.RandomState(SEED + fold.index)
+        rng = np.random.RandomState(seed + fold.index)
         if multilabel:
             probs = y_train.mean(axis=0)
             y_pred = (rng.random((n_test, y_train.shape[1])) < probs).astype(int)
@@ -144,7 +146,7 @@ def predict_fold(model_name: str, data: TaskData, y_enc: np.ndarray, fold: Fold)
             y_pred = np.full(n_test, Counter(y_train.tolist()).most_common(1)[0][0])
             y_score = np.zeros(n_test)
     else:
-        clf = make_model(model_name)
+        clf = make_model(model_name, seed)
         clf.fit(X_train, y_train)
         y_pred = clf.predict(X_test)
         proba = clf.predict_proba(X_test)
@@ -167,6 +169,15 @@ def plugin_prediction(fold: Fold, scores, fit_seconds: float = 0.0) -> FoldPredi
     return FoldPrediction(fold.index, (s >= 0.5).astype(int), s, fit_seconds)
 
 
-def run_baseline(model_name: str, data: TaskData, folds: list[Fold]) -> list[FoldPrediction]:
+def baseline_seeds(run_seeds: list[int]) -> list[int]:
+    """The seeds the baselines are fitted with: 42 alone for one run seed (the published protocol); with
+    several (``--seeds``), each of them, plus 42 if absent (the published layout keeps seed 42's numbers)."""
+    if len(run_seeds) <= 1:
+        return [SEED]
+    return sorted(set(run_seeds) | {SEED})
+
+
+def run_baseline(model_name: str, data: TaskData, folds: list[Fold], seed: int = SEED) -> list[FoldPrediction]:
+    """One baseline on every fold, its models, PCA and Random draws seeded with ``seed`` (42: as published)."""
     y_enc, _ = encode_labels(data)
-    return [predict_fold(model_name, data, y_enc, f) for f in folds]
+    return [predict_fold(model_name, data, y_enc, f, seed) for f in folds]

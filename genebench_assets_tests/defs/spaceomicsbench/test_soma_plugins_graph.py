@@ -96,16 +96,38 @@ def test_a_plugin_runs_on_a_binary_task_with_a_record_beside_the_published_basel
     assert any(r["kind"] == "published" and r["model"] == "logreg" for r in rows)
 
 
-def test_two_seeds_give_the_plugin_mean_and_sd_over_seeds_and_leave_the_baselines_alone(defs, home, plugin_module):
+def test_two_seeds_give_mean_and_sd_over_seeds_and_keep_seed_42_in_the_published_layout(defs, home, plugin_module):
     result, _ = _run(defs, home, "C2")
     assert result.success
     without = _stored(home, "soma_evaluation", "C2")
+    without_preds = _stored(home, "soma_predictions", "C2")["predictions"]
     result, _ = _run(defs, home, "C2", f"tmp_seeds={plugin_module}:good", seeds=(42, 43))
     assert result.success
     stored = _stored(home, "soma_predictions", "C2")
     assert stored["plugin_seeds"] == [42, 43] and {p["seed"] for p in stored["plugin_predictions"]["tmp_seeds"]} == {42, 43}
+    # The baselines: fitted once per seed, every entry naming its seed; seed 42's are the default run's.
+    assert stored["baseline_seeds"] == [42, 43]
+    for model in MODELS:
+        assert {p["seed"] for p in stored["predictions"][model]} == {42, 43}
+        seed42 = [{k: v for k, v in p.items() if k not in ("seed", "fit_seconds")}
+                  for p in stored["predictions"][model] if p["seed"] == 42]
+        assert seed42 == [{k: v for k, v in p.items() if k != "fit_seconds"} for p in without_preds[model]]
     ev = _stored(home, "soma_evaluation", "C2")
-    assert ev["results"] == without["results"]
+    assert ev["results"] == without["results"]  # the published layout and composite: seed 42's numbers
+    over = ev["baseline_results_over_seeds"]
+    assert ev["baseline_seeds"] == [42, 43] and set(over) == set(MODELS)
+    for model in MODELS:
+        a = over[model]["auroc"]
+        assert a["n_seeds"] == 2 and a["seeds"] == "42,43" and a["sd_over_seeds"] >= 0.0
+    assert over["majority"]["auroc"]["sd_over_seeds"] == 0.0  # deterministic: sd 0
+    meta = result.asset_materializations_for_node("soma_evaluation")[0].metadata
+    assert "sd_over_seeds" in meta["baselines_over_seeds"].value
+    # The single-seed runs' records stay beside it (a record's id follows its predictions); this one lists both seeds.
+    [base] = [r for r in read_records(home / "data", benchmark="spaceomicsbench", task="C2")
+              if r["model"] == "logreg" and r["seeds"] == [42, 43]]
+    assert base["summary"]["mean"] == pytest.approx(over["logreg"]["auroc"]["mean"])
+    assert base["summary"]["sd_over_seeds"] == pytest.approx(over["logreg"]["auroc"]["sd_over_seeds"])
+    assert sorted({f["seed"] for f in base["folds"]}) == [42, 43]
     auroc = ev["plugin_results"]["tmp_seeds"]["auroc"]
     assert auroc["n_seeds"] == 2 and auroc["seeds"] == "42,43" and auroc["sd_over_seeds"] >= 0.0
     rec = next(r for r in read_records(home / "data", benchmark="spaceomicsbench", task="C2") if r["model"] == "tmp_seeds")
