@@ -92,7 +92,8 @@ def read_checked_gene_shap(context, store, tissues, *, model: str = "rf") -> dic
     "subsampling, as the seed); mean |SHAP| over folds -> A{n}_shap_rf.json and A{n}_shap_xgb.json (top 50 by "
     "symbol, target-gene ranks, condition 3) and A{n}_shap_directions.json (Flight - Ground log2 difference of "
     "the RF top 50), rank agreement across folds and between the models, plots of the top genes, seed vs "
-    "strict post-processing side by side.",
+    "strict post-processing side by side; and the PCA-LR's coefficients mapped back to genes per fold "
+    "(A{n}_pca_lr_gene_coefficients.json, ours, as the published A6 pathway file does for pathways).",
 )
 def gene_shap(context: dg.AssetExecutionContext, settings: GenebenchSettings, model_settings: ModelSettings,
               gene_set_settings: GeneSetSettings, osdr_source: OsdrSource) -> dg.MaterializeResult:
@@ -113,12 +114,14 @@ def gene_shap(context: dg.AssetExecutionContext, settings: GenebenchSettings, mo
     _, symbol_map, _ = load_gene_sets(settings, gene_set_settings, osdr_source)
     task_id = catalog.task_ids[tissue]
     per_fold: dict[str, list] = {m: [] for m in gs.MODELS}
+    pca_lr_coefs = []  # PCA-LR coefficients mapped back to genes, per fold
     for i, fold in enumerate(lomo, start=1):
         X_train, y_train, X_test = fold_matrices(fold, data.expression)  # no test labels here
         X_train, y_train = model_fit_rows(fold, X_train, y_train)
         for m in gs.MODELS:
             per_fold[m].append(gs.fold_shap(X_train, y_train, X_test, name=fold.test_mission, model=m,
                                             seed=model_settings.seed))
+        pca_lr_coefs.append(gs.fold_pca_lr_coefficients(X_train, y_train, name=fold.test_mission, seed=model_settings.seed))
         context.log.info(f"{tissue}: SHAP of fold {fold.fold_id} ({i} of {len(lomo)}, {X_train.shape[1]} genes, "
                          f"{', '.join(gs.MODELS)})")
     # Test labels only to split the test samples into Flight and Ground for the directions (a description of
@@ -130,7 +133,9 @@ def gene_shap(context: dg.AssetExecutionContext, settings: GenebenchSettings, mo
     docs = {m: r.pop("shap_doc") for m, r in results.items()}
     directions = {m: r.pop("directions") for m, r in results.items()}
     files = {**{gs.shap_filename(task_id, m): docs[m] for m in gs.MODELS},
-             gs.directions_filename(task_id): directions[gs.MODEL]}  # the published directions: the RF's top genes
+             gs.directions_filename(task_id): directions[gs.MODEL],  # the published directions: the RF's top genes
+             gs.pca_lr_gene_filename(task_id): gs.pca_lr_gene_document(pca_lr_coefs, task_id=task_id, tissue=tissue,
+                                                                       symbols=symbol_map.to_dict())}
     written = {name: _write_ordered(store, doc, tissue, name) for name, doc in files.items()}
     simulated = _simulated(store, tissue)
     agreement_models = gs.models_agreement(per_fold)
@@ -162,7 +167,17 @@ def gene_shap(context: dg.AssetExecutionContext, settings: GenebenchSettings, mo
         "n_folds": docs[gs.MODEL]["n_folds"], "sha256": sha, **{f"file_{name}": path for name, path in written.items()},
         **per_model_md,
         **{f"rf_vs_xgb_{k}": v for k, v in agreement_models.items() if k != "models"},
+        **_pca_lr_metadata(files[gs.pca_lr_gene_filename(task_id)]),
         **provenance_metadata(upstream=upstream, raw_files=data.raw_files, protocol=settings.protocol),
     }
     return dg.MaterializeResult(data_version=dg.DataVersion(gene_shap_version(store, tissue)), metadata=metadata)
 
+
+def _pca_lr_metadata(doc: dict) -> dict:
+    """The PCA-LR gene coefficients in the UI: rank agreement across folds and the top genes."""
+    import pandas as pd
+
+    rows = [{"rank": r, "gene": label, "ensembl": e["ensembl"], "mean_coef": f"{e['mean_coef']:.3g}",
+             "abs_mean_coef": f"{e['abs_mean_coef']:.3g}"} for r, (label, e) in enumerate(doc["top_genes"].items(), start=1)]
+    return {**{f"pca_lr_rank_agreement_{k}": v for k, v in doc["rank_agreement"].items()},
+            "pca_lr_top_features": dg.MetadataValue.md(frame_markdown(pd.DataFrame(rows).set_index("rank"), max_rows=25))}

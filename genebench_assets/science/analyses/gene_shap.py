@@ -39,6 +39,12 @@ it published no XGBoost SHAP; the name is its ``{task_id}_shap_{model}.json``): 
 post-processing path with the XGBoost of SPEC §6 (``classifiers``, seed 42) on the same float32 inputs;
 TreeExplainer's values are in log-odds (the RF's in P(Flight)), so the two models' mean |SHAP| are
 compared by rank only (``models_agreement``).
+
+PCA-LR (``A{n}_pca_lr_gene_coefficients.json``, ours): per fold the PCA-LR of SPEC §6 fitted on the fold's
+training rows, its logistic coefficients mapped back from PCA space to genes (``coef @ components / scale``,
+per unit of log2 expression), as the published ``A6_pathway_hallmark_shap.json`` does for pathways
+(``interpretability.pca_lr_feature_coefficients``, the same function); mean and mean |coefficient| over
+folds, top genes by mean |coefficient|, rank agreement across folds. A fold without a gene counts 0.
 """
 
 from __future__ import annotations
@@ -92,6 +98,34 @@ def fold_shap(X_train: pd.DataFrame, y_train, X_test: pd.DataFrame, *, name: str
     training rows, over its test samples; float32 inputs as the seed (both models split on float32)."""
     values = interp.tree_shap(X_train.astype(np.float32), y_train, X_test.astype(np.float32), model=model, seed=seed)
     return values.rename(name)
+
+
+PCA_LR_NOTE = "Coefficients mapped back from PCA space to original gene space (mean across folds)"
+
+
+def pca_lr_gene_filename(task_id: str) -> str:
+    return f"{task_id}_pca_lr_gene_coefficients.json"
+
+
+def fold_pca_lr_coefficients(X_train: pd.DataFrame, y_train, *, name: str, seed: int = models.DEFAULT_SEED) -> pd.Series:
+    """One fold: the SPEC §6 PCA-LR fitted on the fold's training rows, its coefficients mapped back to genes."""
+    return interp.pca_lr_feature_coefficients(X_train, y_train, model="pca_lr", seed=seed).rename(name)
+
+
+def pca_lr_gene_document(per_fold: list[pd.Series], *, task_id: str, tissue: str, symbols: dict,
+                         top_n: int = TOP_N) -> dict:
+    """``A{n}_pca_lr_gene_coefficients.json``: top genes by mean |coefficient| over folds (mean and mean
+    |coefficient| each; the sign is Flight's), and the folds' rank agreement. Genes keyed by symbol, an
+    unmapped or colliding symbol by its Ensembl id (no entry is lost: the strict labels)."""
+    coefs = pd.concat(per_fold, axis=1).fillna(0.0).T  # folds x genes
+    summary = interp.coefficient_summary(coefs, task=task_id, db="genes", model_label="PCA-LR genes")
+    top = summary["pathways"][:top_n]  # coefficient_summary's feature list (named for its pathway layout)
+    labels = gene_labels([t["pathway"] for t in top], symbols, protocol="strict")
+    return {"task_id": task_id, "tissue": tissue, "model": "pca_lr", "note": PCA_LR_NOTE, "top_n": top_n,
+            "n_folds": int(len(per_fold)),
+            "top_genes": {label: {"ensembl": t["pathway"], "mean_coef": t["mean_coef"], "abs_mean_coef": t["abs_mean_coef"]}
+                          for label, t in zip(labels, top)},
+            "rank_agreement": interp.rank_agreement(coefs)}
 
 
 def ranked_mean(per_fold: list[pd.Series] | pd.DataFrame, *, protocol: str) -> tuple[pd.DataFrame, pd.Series]:

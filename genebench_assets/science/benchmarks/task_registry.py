@@ -27,9 +27,9 @@ TASK_FIELDS = ("benchmark", "task", "name", "data", "folds", "metric", "status",
 # "where" to the asset or command that computes it): its status then reads `available`.
 # SHAP and multi-database are being implemented (issue 21): flip "SHAP" and "multi-db" here.
 ANALYSES: dict[str, dict] = {
-    "SHAP": {"implemented": True, "data": "A1-A6 genes (RF and XGBoost TreeExplainer; demo / live / mirror: the release has no "
+    "SHAP": {"implemented": True, "data": "A1-A6 genes (RF and XGBoost TreeExplainer, PCA-LR coefficients; demo / live / mirror: the release has no "
                                           "expression); A6 pathway coefficients (release, offline)", "metric": "mean |SHAP|",
-             "published": "A*_shap_rf.json (+ ours A*_shap_xgb.json), A4_shap_directions.json, A6_pathway_hallmark_shap.json",
+             "published": "A*_shap_rf.json (+ ours A*_shap_xgb.json, A*_pca_lr_gene_coefficients.json), A4_shap_directions.json, A6_pathway_hallmark_shap.json",
              "where": "gene_shap (per tissue, both protocols); release_pathway_interpretation (genebench reproduce analyses)",
              "reason": "SHAP feature attributions are not implemented yet (issue 21)"},
     "J2": {"implemented": True, "data": "DGE pipelines, liver 6 + thymus 3 studies (demo / live / mirror: needs counts; "

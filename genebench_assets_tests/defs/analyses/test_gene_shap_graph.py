@@ -24,6 +24,7 @@ from genebench_assets_tests.defs.gating.refusals import assert_refused, plant_mo
 
 FILES = ("A4_shap_rf.json", "A4_shap_directions.json")
 XGB_FILE = "A4_shap_xgb.json"
+PCA_LR_FILE = "A4_pca_lr_gene_coefficients.json"
 
 
 def graph_at(root, protocol="strict"):
@@ -61,7 +62,9 @@ def test_gene_shap_in_the_published_layout(baseline, tmp_path, protocol):
         assert [d["gene"] for d in directions] == list(rf["top_genes"])
         xgb = json.loads(published_file(store, "thymus", XGB_FILE).read_text())
         assert gs.layout_differences(xgb, rf) == [] and (xgb["model"], xgb["n_folds"], len(xgb["top_genes"])) == ("xgb", 2, 50)
-        assert set(detail["files"]) == {*FILES, XGB_FILE} and set(detail["models"]) == {"rf", "xgb"}
+        assert set(detail["files"]) == {*FILES, XGB_FILE, PCA_LR_FILE} and set(detail["models"]) == {"rf", "xgb"}
+        pca_lr = json.loads(published_file(store, "thymus", PCA_LR_FILE).read_text())
+        assert (pca_lr["model"], pca_lr["n_folds"], len(pca_lr["top_genes"])) == ("pca_lr", 2, 50)
         assert detail["models_agreement"]["models"] == ["rf", "xgb"]
         # the numbers: each LOMO fold's SHAP recomputed from the stored folds and the promoted expression
         folds = [Fold.from_dict(d) for d in store.read_json("lomo_folds", "thymus") if not d.get("holdout")]
@@ -70,10 +73,16 @@ def test_gene_shap_in_the_published_layout(baseline, tmp_path, protocol):
         for fold in folds:
             X_train, y_train, X_test = fold_matrices(fold, expression)
             X_train, y_train = model_fit_rows(fold, X_train, y_train)
+            coefs = gs.fold_pca_lr_coefficients(X_train, y_train, name=fold.test_mission)
+            for e in pca_lr["top_genes"].values():
+                e.setdefault("per_fold", []).append(float(coefs.get(e["ensembl"], 0.0)))
             for model in ("rf", "xgb"):
                 shap = gs.fold_shap(X_train, y_train, X_test, name=fold.test_mission, model=model)
                 stored = detail["models"][model]["per_fold_top"][fold.test_mission]
                 assert stored == {gene: float(shap.get(gene, 0.0)) for gene in stored}
+        for e in pca_lr["top_genes"].values():  # the PCA-LR coefficients recomputed per fold, then averaged
+            assert e["mean_coef"] == pytest.approx(np.mean(e["per_fold"]), rel=1e-9, abs=1e-12)
+            assert e["abs_mean_coef"] == pytest.approx(np.mean(np.abs(e["per_fold"])), rel=1e-9, abs=1e-12)
         for model, doc in (("rf", rf), ("xgb", xgb)):
             per_fold = detail["models"][model]["per_fold_top"]
             for e in doc["top_genes"].values():
@@ -96,7 +105,8 @@ def test_gene_shap_in_the_published_layout(baseline, tmp_path, protocol):
         md = mat.metadata
         assert {"provenance", "top_features", "top_features_plot", "rank_agreement_mean_spearman",
                 "rank_agreement_top10_overlap", "seed_vs_strict", "xgb_top_features", "xgb_top_features_plot",
-                "xgb_rank_agreement_mean_spearman", "rf_vs_xgb_mean_spearman", f"file_{XGB_FILE}"} <= set(md)
+                "xgb_rank_agreement_mean_spearman", "rf_vs_xgb_mean_spearman", f"file_{XGB_FILE}",
+                "pca_lr_rank_agreement_mean_spearman", "pca_lr_top_features", f"file_{PCA_LR_FILE}"} <= set(md)
         assert "data:image/png;base64," in md["top_features_plot"].value
         assert "data:image/png;base64," in md["xgb_top_features_plot"].value
         # the recorded data version is the files' on disk (what readers of gene_shap compare through the gate)
@@ -115,7 +125,7 @@ def test_a_later_run_refuses_folds_whose_leakage_check_failed(baseline, tmp_path
         assert_refused(later, "gene_shap", "lomo_folds", "thymus", check)
         store = g.settings.table_store()
         assert not store.exists("gene_shap", "thymus", ext="json")
-        assert not any(published_file(store, "thymus", name).exists() for name in (*FILES, XGB_FILE))
+        assert not any(published_file(store, "thymus", name).exists() for name in (*FILES, XGB_FILE, PCA_LR_FILE))
         assert not g.instance.fetch_materializations(dg.AssetKey("gene_shap"), limit=1).records
         # The other new readers of lomo_folds (J3, the ISS-only variant) refuse the same folds, writing nothing.
         for reader in ("batch_corrected_features", "a1_iss_only_results"):

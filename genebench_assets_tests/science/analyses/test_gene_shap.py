@@ -201,3 +201,29 @@ def test_published_a4_deltas_are_not_the_release_deseq2_log2fc():
     assert int((np.sign(mean) == np.sign(delta[mean.index])).sum()) == 47
     assert np.corrcoef(mean, delta[mean.index])[0, 1] > 0.98
     assert [sum(d["direction"] == s for d in published) for s in (gs.DOWN, gs.UP)] == [34, 16]  # PHASE1_RESULTS.md
+
+
+def test_pca_lr_gene_coefficients_find_the_planted_gene_with_its_sign():
+    """PCA-LR coefficients mapped back to genes (ours, as the published A6 pathway file for pathways): per fold the
+    SPEC §6 PCA-LR's coef @ components / scale; the document ranks by mean |coefficient| over folds, keeps the
+    sign (Flight's), keys by symbol, and reports the folds' rank agreement."""
+    from genebench_assets.science.analyses import interpretability as interp
+
+    rng = np.random.default_rng(0)
+    genes = [f"ENSMUSG{i:011d}" for i in range(40)]
+    per_fold = []
+    for name in ("M1", "M2"):
+        y = np.array([0, 1] * 12)
+        X = pd.DataFrame(rng.normal(size=(24, 40)), columns=genes)
+        X[genes[3]] -= 3.0 * y  # lower in Flight
+        per_fold.append(gs.fold_pca_lr_coefficients(X, y, name=name))
+        fitted = interp.models.fit_model("pca_lr", X.to_numpy(), y)
+        expected = (fitted.named_steps["clf"].coef_ @ fitted.named_steps["pca"].components_)[0] / fitted.named_steps["scaler"].scale_
+        np.testing.assert_allclose(per_fold[-1].to_numpy(), expected)
+    doc = gs.pca_lr_gene_document(per_fold, task_id="A4", tissue="thymus", symbols={genes[3]: "Lef1"}, top_n=5)
+    assert (doc["task_id"], doc["model"], doc["n_folds"], doc["top_n"], len(doc["top_genes"])) == ("A4", "pca_lr", 2, 5, 5)
+    label, first = next(iter(doc["top_genes"].items()))
+    assert label == "Lef1" and first["ensembl"] == genes[3] and first["mean_coef"] < 0
+    assert first["abs_mean_coef"] == pytest.approx(np.mean([abs(s[genes[3]]) for s in per_fold]))
+    assert list(doc["top_genes"])[1:] == [e["ensembl"] for e in list(doc["top_genes"].values())[1:]]  # unmapped: Ensembl id
+    assert set(doc["rank_agreement"]) >= {"n_folds", "mean_spearman", "min_spearman", "top10_overlap"}
